@@ -1,0 +1,66 @@
+// What a backend's I/O thread hands to JS in one thread-safe-function call: every message,
+// reply outcome and per-message error completed since the last hand-off. Payload bytes of
+// all messages live in one contiguous buffer (one allocation per batch, not per message);
+// N-API exposes it as one ArrayBuffer and JS takes views into it.
+//
+// Threads: built on the backend's I/O thread, then moved (never shared) to the JS thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "Status.h"
+
+namespace fltport::core {
+
+// A message the kernel (or fltsim) delivered through FilterGetMessage.
+struct MessageRecord {
+  uint64_t message_id;    // FILTER_MESSAGE_HEADER.MessageId
+  uint32_t reply_length;  // FILTER_MESSAGE_HEADER.ReplyLength (0 = no reply expected; else cap + 16)
+  uint32_t offset;        // of the payload (the bytes after the 16-byte header) in bytes()
+  uint32_t length;        // payload length
+};
+
+// The outcome of a Reply() (FilterReplyMessage), matched to the JS promise by token.
+struct ReplyOutcome {
+  uint64_t token;
+  Status status;
+};
+
+// A receive that could not yield a message: e.g. a message larger than maxMessageSize
+// (its required size is known, the message itself is not), or a transport fault that did
+// not end the session.
+struct ReceiveFault {
+  uint32_t required_size;  // 16 + payload length the kernel reported, or 0
+  Status status;
+};
+
+class MessageBatch {
+ public:
+  // I/O thread. `message` points at a FILTER_MESSAGE_HEADER followed by its payload;
+  // `total` is the byte count the completion reported (16 + payload).
+  // Returns false (and appends nothing) if total < 16: the caller reports a ReceiveFault.
+  bool AppendMessage(const uint8_t* message, size_t total);
+  void AppendReply(uint64_t token, Status status) { replies_.push_back({token, std::move(status)}); }
+  void AppendFault(uint32_t required_size, Status status) {
+    faults_.push_back({required_size, std::move(status)});
+  }
+
+  bool empty() const { return messages_.empty() && replies_.empty() && faults_.empty(); }
+  size_t message_count() const { return messages_.size(); }
+
+  const std::vector<MessageRecord>& messages() const { return messages_; }
+  const std::vector<ReplyOutcome>& replies() const { return replies_; }
+  const std::vector<ReceiveFault>& faults() const { return faults_; }
+  // The payload bytes; N-API takes ownership of this vector's storage for the ArrayBuffer.
+  std::vector<uint8_t>& bytes() { return bytes_; }
+
+ private:
+  std::vector<MessageRecord> messages_;
+  std::vector<ReplyOutcome> replies_;
+  std::vector<ReceiveFault> faults_;
+  std::vector<uint8_t> bytes_;
+};
+
+}  // namespace fltport::core
