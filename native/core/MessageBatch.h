@@ -28,6 +28,16 @@ struct ReplyOutcome {
   Status status;
 };
 
+// A completed one-shot read (a mailslot ReadFile): its bytes are at [offset, offset+length)
+// in bytes(); on failure length is 0 and status says why (e.g. ERROR_SEM_TIMEOUT).
+struct ReadOutcome {
+  uint64_t token;
+  Status status;
+  uint32_t offset;
+  uint32_t length;
+  uint32_t required_size;  // for ERROR_INSUFFICIENT_BUFFER: the size of the waiting message
+};
+
 // A receive that could not yield a message: e.g. a message larger than maxMessageSize
 // (its required size is known, the message itself is not), or a transport fault that did
 // not end the session.
@@ -43,15 +53,21 @@ class MessageBatch {
   // Returns false (and appends nothing) if total < 16: the caller reports a ReceiveFault.
   bool AppendMessage(const uint8_t* message, size_t total);
   void AppendReply(uint64_t token, Status status) { replies_.push_back({token, std::move(status)}); }
+  // I/O thread: a one-shot read completed with `length` bytes at `data` (or failed).
+  void AppendRead(uint64_t token, Status status, const uint8_t* data, size_t length,
+                  uint32_t required_size = 0);
   void AppendFault(uint32_t required_size, Status status) {
     faults_.push_back({required_size, std::move(status)});
   }
 
-  bool empty() const { return messages_.empty() && replies_.empty() && faults_.empty(); }
+  bool empty() const {
+    return messages_.empty() && replies_.empty() && reads_.empty() && faults_.empty();
+  }
   size_t message_count() const { return messages_.size(); }
 
   const std::vector<MessageRecord>& messages() const { return messages_; }
   const std::vector<ReplyOutcome>& replies() const { return replies_; }
+  const std::vector<ReadOutcome>& reads() const { return reads_; }
   const std::vector<ReceiveFault>& faults() const { return faults_; }
   // The payload bytes; N-API takes ownership of this vector's storage for the ArrayBuffer.
   std::vector<uint8_t>& bytes() { return bytes_; }
@@ -59,8 +75,11 @@ class MessageBatch {
  private:
   std::vector<MessageRecord> messages_;
   std::vector<ReplyOutcome> replies_;
+  std::vector<ReadOutcome> reads_;
   std::vector<ReceiveFault> faults_;
   std::vector<uint8_t> bytes_;
+
+  uint32_t AppendBytes(const uint8_t* data, size_t length);
 };
 
 }  // namespace fltport::core
