@@ -50,15 +50,24 @@ class MessageBatch {
  public:
   // I/O thread. `message` points at a FILTER_MESSAGE_HEADER followed by its payload;
   // `total` is the byte count the completion reported (16 + payload).
-  // Returns false (and appends nothing) if total < 16: the caller reports a ReceiveFault.
+  // Returns false (and appends nothing) if total < 16, or if the payload would not fit
+  // (see Fits): the caller reports a ReceiveFault.
   bool AppendMessage(const uint8_t* message, size_t total);
   void AppendReply(uint64_t token, Status status) { replies_.push_back({token, std::move(status)}); }
-  // I/O thread: a one-shot read completed with `length` bytes at `data` (or failed).
+  // I/O thread: a one-shot read completed with `length` bytes at `data` (or failed). A
+  // successful read whose bytes would not fit (see Fits) is recorded as a kProtocol failure
+  // rather than with a truncated offset.
   void AppendRead(uint64_t token, Status status, const uint8_t* data, size_t length,
                   uint32_t required_size = 0);
   void AppendFault(uint32_t required_size, Status status) {
     faults_.push_back({required_size, std::move(status)});
   }
+
+  // Whether `length` more payload bytes can be added. Offsets and lengths cross to JS as
+  // u32, so one batch holds at most kMaxBytes; a backend that gets close flushes the batch
+  // early (a pathological case: 1024 receives of 4 MiB each).
+  static constexpr size_t kMaxBytes = size_t(1) << 31;
+  bool Fits(size_t length) const { return length <= kMaxBytes && bytes_.size() <= kMaxBytes - length; }
 
   bool empty() const {
     return messages_.empty() && replies_.empty() && reads_.empty() && faults_.empty();
