@@ -5,7 +5,10 @@
 #include <thread>
 
 #include "ReceiveWindow.h"
-#include "core_test_check.h"
+#include "TestHarness.h"
+
+using fltport::test::ExpectEq;
+using fltport::test::ExpectTrue;
 
 using fltport::core::ReceiveWindow;
 
@@ -23,76 +26,78 @@ uint32_t ArmAll(ReceiveWindow& w) {
 
 }  // namespace
 
-TEST(arms_up_to_capacity_only) {
+namespace {
+
+void TestArmsUpToCapacityOnly() {
   ReceiveWindow w(4, 100);
-  CHECK_EQ(ArmAll(w), 4u);
-  CHECK_EQ(w.armed(), 4u);
-  CHECK(!w.MayArm());
+  ExpectEq(ArmAll(w), 4u, "ArmAll(w)");
+  ExpectEq(w.armed(), 4u, "w.armed()");
+  ExpectTrue(!w.MayArm(), "!w.MayArm()");
   w.Completed(false);  // e.g. cancelled: nothing for JS
-  CHECK_EQ(w.unconsumed(), 0u);
-  CHECK_EQ(ArmAll(w), 1u);
-  CHECK_EQ(w.armed(), 4u);
+  ExpectEq(w.unconsumed(), 0u, "w.unconsumed()");
+  ExpectEq(ArmAll(w), 1u, "ArmAll(w)");
+  ExpectEq(w.armed(), 4u, "w.armed()");
 }
 
-TEST(zero_capacity_and_high_water_mean_one) {
+void TestZeroCapacityAndHighWaterMeanOne() {
   ReceiveWindow w(0, 0);
-  CHECK_EQ(w.capacity(), 1u);
-  CHECK_EQ(w.high_water(), 1u);
-  CHECK_EQ(ArmAll(w), 1u);
+  ExpectEq(w.capacity(), 1u, "w.capacity()");
+  ExpectEq(w.high_water(), 1u, "w.high_water()");
+  ExpectEq(ArmAll(w), 1u, "ArmAll(w)");
 }
 
-TEST(stops_rearming_at_high_water_and_consumed_reopens) {
+void TestStopsRearmingAtHighWaterAndConsumedReopens() {
   ReceiveWindow w(2, 3);
-  CHECK_EQ(ArmAll(w), 2u);
+  ExpectEq(ArmAll(w), 2u, "ArmAll(w)");
   w.Completed(true);
   w.Completed(true);
-  CHECK_EQ(w.unconsumed(), 2u);
-  CHECK_EQ(w.armed(), 0u);
-  CHECK_EQ(ArmAll(w), 2u);  // 2 < 3: below the mark, both slots re-arm
+  ExpectEq(w.unconsumed(), 2u, "w.unconsumed()");
+  ExpectEq(w.armed(), 0u, "w.armed()");
+  ExpectEq(ArmAll(w), 2u, "ArmAll(w)");  // 2 < 3: below the mark, both slots re-arm
   w.Completed(true);
-  CHECK_EQ(w.unconsumed(), 3u);
-  CHECK_EQ(w.armed(), 1u);
-  CHECK(!w.MayArm());  // at the mark: no re-arm although a slot is free
+  ExpectEq(w.unconsumed(), 3u, "w.unconsumed()");
+  ExpectEq(w.armed(), 1u, "w.armed()");
+  ExpectTrue(!w.MayArm(), "!w.MayArm()");  // at the mark: no re-arm although a slot is free
   w.Completed(true);   // the one still armed completes too: now above the mark
-  CHECK_EQ(w.unconsumed(), 4u);
-  CHECK_EQ(w.armed(), 0u);
-  CHECK(!w.MayArm());
-  CHECK(!w.Consumed(1));  // 4 -> 3: still at the mark, no wake-up
-  CHECK(!w.MayArm());
-  CHECK(w.Consumed(1));  // 3 -> 2: crossed below, wake the I/O thread
-  CHECK(w.MayArm());
-  CHECK(!w.Consumed(1));  // already open: no redundant wake-up
-  CHECK_EQ(w.unconsumed(), 1u);
-  CHECK(!w.Consumed(10));  // over-consumption clamps at 0
-  CHECK_EQ(w.unconsumed(), 0u);
+  ExpectEq(w.unconsumed(), 4u, "w.unconsumed()");
+  ExpectEq(w.armed(), 0u, "w.armed()");
+  ExpectTrue(!w.MayArm(), "!w.MayArm()");
+  ExpectTrue(!w.Consumed(1), "!w.Consumed(1)");  // 4 -> 3: still at the mark, no wake-up
+  ExpectTrue(!w.MayArm(), "!w.MayArm()");
+  ExpectTrue(w.Consumed(1), "w.Consumed(1)");  // 3 -> 2: crossed below, wake the I/O thread
+  ExpectTrue(w.MayArm(), "w.MayArm()");
+  ExpectTrue(!w.Consumed(1), "!w.Consumed(1)");  // already open: no redundant wake-up
+  ExpectEq(w.unconsumed(), 1u, "w.unconsumed()");
+  ExpectTrue(!w.Consumed(10), "!w.Consumed(10)");  // over-consumption clamps at 0
+  ExpectEq(w.unconsumed(), 0u, "w.unconsumed()");
 }
 
-TEST(big_consume_from_above_the_mark_wakes_once) {
+void TestBigConsumeFromAboveTheMarkWakesOnce() {
   ReceiveWindow w(8, 2);
   ArmAll(w);
   for (int i = 0; i < 8; ++i) w.Completed(true);
-  CHECK_EQ(w.unconsumed(), 8u);
-  CHECK(w.Consumed(8));
-  CHECK_EQ(w.unconsumed(), 0u);
-  CHECK_EQ(ArmAll(w), 8u);
+  ExpectEq(w.unconsumed(), 8u, "w.unconsumed()");
+  ExpectTrue(w.Consumed(8), "w.Consumed(8)");
+  ExpectEq(w.unconsumed(), 0u, "w.unconsumed()");
+  ExpectEq(ArmAll(w), 8u, "ArmAll(w)");
 }
 
-TEST(stop_forbids_arming_but_counts_completions) {
+void TestStopForbidsArmingButCountsCompletions() {
   ReceiveWindow w(3, 10);
   ArmAll(w);
   w.Stop();
   w.Completed(false);
-  CHECK(!w.MayArm());
-  CHECK_EQ(w.armed(), 2u);
+  ExpectTrue(!w.MayArm(), "!w.MayArm()");
+  ExpectEq(w.armed(), 2u, "w.armed()");
   w.Completed(false);
   w.Completed(false);
   w.Completed(false);  // more completions than arms: never below 0
-  CHECK_EQ(w.armed(), 0u);
+  ExpectEq(w.armed(), 0u, "w.armed()");
 }
 
 // The invariant under concurrency: while JS consumes on another thread, the I/O thread
 // never has more than capacity armed, and never arms while unconsumed >= high water.
-TEST(concurrent_consumer_never_breaks_the_bounds) {
+void TestConcurrentConsumerNeverBreaksTheBounds() {
   ReceiveWindow w(4, 6);
   std::atomic<bool> done{false};
   std::atomic<uint32_t> delivered{0};
@@ -123,8 +128,20 @@ TEST(concurrent_consumer_never_breaks_the_bounds) {
   }
   done = true;
   js.join();
-  CHECK_EQ(violations, 0u);
-  CHECK_EQ(delivered.load(), 20000u);
+  ExpectEq(violations, 0u, "violations");
+  ExpectEq(delivered.load(), 20000u, "delivered.load()");
 }
 
-TEST_MAIN("core_receive_window_test")
+}  // namespace
+
+int main(int argc, char** argv) {
+  return fltport::test::Main(argc, argv,
+                             {
+                                 {"arms_up_to_capacity_only", &TestArmsUpToCapacityOnly},
+                                 {"zero_capacity_and_high_water_mean_one", &TestZeroCapacityAndHighWaterMeanOne},
+                                 {"stops_rearming_at_high_water_and_consumed_reopens", &TestStopsRearmingAtHighWaterAndConsumedReopens},
+                                 {"big_consume_from_above_the_mark_wakes_once", &TestBigConsumeFromAboveTheMarkWakesOnce},
+                                 {"stop_forbids_arming_but_counts_completions", &TestStopForbidsArmingButCountsCompletions},
+                                 {"concurrent_consumer_never_breaks_the_bounds", &TestConcurrentConsumerNeverBreaksTheBounds},
+                             });
+}

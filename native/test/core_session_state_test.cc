@@ -4,7 +4,10 @@
 #include <vector>
 
 #include "SessionState.h"
-#include "core_test_check.h"
+#include "TestHarness.h"
+
+using fltport::test::ExpectEq;
+using fltport::test::ExpectTrue;
 
 using fltport::core::SessionPhase;
 using fltport::core::SessionState;
@@ -37,57 +40,59 @@ bool Expected(SessionPhase from, SessionPhase to) {
 
 }  // namespace
 
-TEST(every_pair_matches_the_diagram) {
+namespace {
+
+void TestEveryPairMatchesTheDiagram() {
   int legal = 0;
   for (SessionPhase from : kAll) {
     for (SessionPhase to : kAll) {
       const bool expect = Expected(from, to);
-      CHECK_EQ(SessionState::IsLegal(from, to), expect);
+      ExpectEq(SessionState::IsLegal(from, to), expect, "SessionState::IsLegal(from, to)");
       SessionState s(from);
-      CHECK_EQ(s.TryTransition(to), expect);
-      CHECK_EQ(s.phase(), expect ? to : from);  // a refused move changes nothing
+      ExpectEq(s.TryTransition(to), expect, "s.TryTransition(to)");
+      ExpectEq(s.phase(), expect ? to : from, "s.phase()");  // a refused move changes nothing
       SessionState t(from);
       auto status = t.Transition(to);
-      CHECK_EQ(status.ok(), expect);
+      ExpectEq(status.ok(), expect, "status.ok()");
       if (!expect) {
-        CHECK_EQ(status.origin, StatusOrigin::kProtocol);
+        ExpectEq(status.origin, StatusOrigin::kProtocol, "status.origin");
         const std::string want = std::string("illegal session transition ") +
                                  SessionState::Name(from) + " -> " + SessionState::Name(to);
-        CHECK_EQ(status.detail, want);
+        ExpectEq(status.detail, want, "status.detail");
       }
       legal += expect;
     }
   }
-  CHECK_EQ(legal, 6);
+  ExpectEq(legal, 6, "legal");
 }
 
-TEST(starts_connecting_and_closed_is_terminal) {
+void TestStartsConnectingAndClosedIsTerminal() {
   SessionState s;
-  CHECK_EQ(s.phase(), SessionPhase::kConnecting);
-  CHECK(!s.is_open());
-  CHECK(s.TryTransition(SessionPhase::kOpen));
-  CHECK(s.is_open());
-  CHECK(s.TryTransition(SessionPhase::kDisconnected));
-  CHECK(!s.is_open());
-  CHECK(!s.TryTransition(SessionPhase::kOpen));  // no way back after a disconnect
-  CHECK(s.TryTransition(SessionPhase::kClosing));
-  CHECK(!s.TryTransition(SessionPhase::kClosing));  // a second Close() loses
-  CHECK(s.TryTransition(SessionPhase::kClosed));
-  CHECK(s.is_closed());
-  for (SessionPhase to : kAll) CHECK(!s.TryTransition(to));
+  ExpectEq(s.phase(), SessionPhase::kConnecting, "s.phase()");
+  ExpectTrue(!s.is_open(), "!s.is_open()");
+  ExpectTrue(s.TryTransition(SessionPhase::kOpen), "s.TryTransition(SessionPhase::kOpen)");
+  ExpectTrue(s.is_open(), "s.is_open()");
+  ExpectTrue(s.TryTransition(SessionPhase::kDisconnected), "s.TryTransition(SessionPhase::kDisconnected)");
+  ExpectTrue(!s.is_open(), "!s.is_open()");
+  ExpectTrue(!s.TryTransition(SessionPhase::kOpen), "!s.TryTransition(SessionPhase::kOpen)");  // no way back after a disconnect
+  ExpectTrue(s.TryTransition(SessionPhase::kClosing), "s.TryTransition(SessionPhase::kClosing)");
+  ExpectTrue(!s.TryTransition(SessionPhase::kClosing), "!s.TryTransition(SessionPhase::kClosing)");  // a second Close() loses
+  ExpectTrue(s.TryTransition(SessionPhase::kClosed), "s.TryTransition(SessionPhase::kClosed)");
+  ExpectTrue(s.is_closed(), "s.is_closed()");
+  for (SessionPhase to : kAll) ExpectTrue(!s.TryTransition(to), "!s.TryTransition(to)");
 }
 
-TEST(names) {
-  CHECK_EQ(std::string(SessionState::Name(SessionPhase::kConnecting)), "connecting");
-  CHECK_EQ(std::string(SessionState::Name(SessionPhase::kOpen)), "open");
-  CHECK_EQ(std::string(SessionState::Name(SessionPhase::kClosing)), "closing");
-  CHECK_EQ(std::string(SessionState::Name(SessionPhase::kClosed)), "closed");
-  CHECK_EQ(std::string(SessionState::Name(SessionPhase::kDisconnected)), "disconnected");
+void TestNames() {
+  ExpectEq(std::string(SessionState::Name(SessionPhase::kConnecting)), "connecting", "std::string(SessionState::Name(SessionPhase::kConnecting))");
+  ExpectEq(std::string(SessionState::Name(SessionPhase::kOpen)), "open", "std::string(SessionState::Name(SessionPhase::kOpen))");
+  ExpectEq(std::string(SessionState::Name(SessionPhase::kClosing)), "closing", "std::string(SessionState::Name(SessionPhase::kClosing))");
+  ExpectEq(std::string(SessionState::Name(SessionPhase::kClosed)), "closed", "std::string(SessionState::Name(SessionPhase::kClosed))");
+  ExpectEq(std::string(SessionState::Name(SessionPhase::kDisconnected)), "disconnected", "std::string(SessionState::Name(SessionPhase::kDisconnected))");
 }
 
 // Close() on two threads and a disconnect on a third, many times: exactly one of the
 // closes wins open -> closing, and the disconnect only wins if it came first.
-TEST(racing_transitions_have_one_winner) {
+void TestRacingTransitionsHaveOneWinner() {
   for (int round = 0; round < 2000; ++round) {
     SessionState s(SessionPhase::kOpen);
     std::atomic<int> go{0};
@@ -109,10 +114,20 @@ TEST(racing_transitions_have_one_winner) {
     b.join();
     c.join();
     // disconnected -> closing is legal, so both may win, but never two closes.
-    CHECK_EQ(close_wins.load(), 1);
-    CHECK(disconnect_wins.load() <= 1);
-    CHECK_EQ(s.phase(), SessionPhase::kClosing);
+    ExpectEq(close_wins.load(), 1, "close_wins.load()");
+    ExpectTrue(disconnect_wins.load() <= 1, "disconnect_wins.load() <= 1");
+    ExpectEq(s.phase(), SessionPhase::kClosing, "s.phase()");
   }
 }
 
-TEST_MAIN("core_session_state_test")
+}  // namespace
+
+int main(int argc, char** argv) {
+  return fltport::test::Main(argc, argv,
+                             {
+                                 {"every_pair_matches_the_diagram", &TestEveryPairMatchesTheDiagram},
+                                 {"starts_connecting_and_closed_is_terminal", &TestStartsConnectingAndClosedIsTerminal},
+                                 {"names", &TestNames},
+                                 {"racing_transitions_have_one_winner", &TestRacingTransitionsHaveOneWinner},
+                             });
+}
