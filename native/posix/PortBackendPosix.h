@@ -1,0 +1,117 @@
+// core::PortBackend over fltsim-host (the Linux face of native/core/PortBackend.h).
+// One PORT stream per connection; one I/O thread per connection that polls the stream and
+// a wake pipe, keeps `concurrency` GET frames armed as the ReceiveWindow allows, and turns
+// every completion read in one wake-up into one MessageBatch.
+//
+// Stop rules (docs/native.md has the full story):
+// - driver disconnect: a GET completes with STATUS_PORT_DISCONNECTED -> stop re-arming,
+//   wait for every pending GET and REPLY to complete, final batch, OnStopped(kDisconnected).
+// - Close(): CANCEL all -> drain GETs and REPLYs (bounded by drain_timeout) -> final batch
+//   -> OnStopped(kClosed) unless it already ran -> I/O thread exits -> socket down.
+// - transport failure or malformed frame: everything pending settles at once
+//   (GETs abandoned, REPLYs and SENDs fail with 0x80070006), OnStopped(kFailed, why).
+// OnStopped is the last callback. A Reply() that starts after the session stopped
+// accepting gets no outcome from here (there is no callback left to carry it): the caller
+// settles it with 0x80070006 itself; accepts_replies() tells it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "FrameChannel.h"
+#include "FrameReader.h"
+#include "MessageBatch.h"
+#include "PortBackend.h"
+#include "ReceiveWindow.h"
+#include "SessionState.h"
+#include "Status.h"
+#include "WaiterTable.h"
+
+namespace fltport::posix {
+
+class PortBackendPosix final : public core::PortBackend {
+ public:
+  // Tag spaces, kept apart so that a host answering with the wrong tag is named precisely.
+  static constexpr uint64_t kGetTagBase = 1;  // + slot index
+  static constexpr uint64_t kReplyTagBase = uint64_t(1) << 40;
+  static constexpr uint64_t kSendTagBase = uint64_t(2) << 40;
+  static constexpr std::chrono::milliseconds kDefaultDrainTimeout{5000};
+
+  // Caller of Connect(): takes over a stream on which CONNECT succeeded.
+  PortBackendPosix(const core::PortOptions& options, core::PortEvents* events,
+                   std::unique_ptr<FltsimStream> stream);
+  // Any thread but the I/O thread: Close().
+  ~PortBackendPosix() override;
+
+  // Caller of Connect(): wake pipe, I/O thread, first GETs. On failure nothing was started.
+  core::Status Start();
+
+  void Reply(uint64_t token, uint64_t message_id, int32_t status, const uint8_t* payload,
+             size_t payload_len) override;
+  core::Status Send(const uint8_t* in, uint32_t in_len, uint8_t* out, uint32_t out_cap,
+                    uint32_t* bytes_returned) override;
+  void Consumed(uint32_t count) override;
+  void Close() override;
+
+  // Any thread.
+  core::SessionPhase phase() const { return state_.phase(); }
+  bool accepts_replies();
+  // Before Start(): how long Close() waits for cancelled GETs before giving up on them.
+  void set_drain_timeout(std::chrono::milliseconds timeout) { drain_timeout_ = timeout; }
+
+ private:
+  struct Slot {
+    uint32_t size = 0;     // FilterGetMessage buffer size, FILTER_MESSAGE_HEADER included
+    bool pending = false;  // a GET with this slot's tag is at the host
+  };
+  enum class Ending { kNone, kDrained, kFailed, kHardClose };
+
+  // I/O thread.
+  void IoThreadMain();
+  void ArmWhatWeMay();
+  bool PostGet(size_t slot);
+  core::Status OnFrame(Frame& frame);
+  core::Status OnGetComplete(Frame& frame);
+  core::Status OnReplyResult(Frame& frame);
+  core::Status OnSendResult(Frame& frame);
+  void FlushBatch();
+  void Finish(core::StopReason reason, const core::Status& status);
+  bool DrainDone();
+
+  const core::PortOptions options_;
+  core::PortEvents* const events_;
+  std::unique_ptr<FrameChannel> channel_;
+  core::SessionState state_;
+  core::ReceiveWindow window_;
+  std::chrono::milliseconds drain_timeout_ = kDefaultDrainTimeout;
+
+  // I/O thread only.
+  std::vector<Slot> slots_;
+  std::unique_ptr<core::MessageBatch> batch_;
+  bool disconnected_ = false;
+  core::Status disconnect_status_;
+  bool cancel_sent_ = false;
+  bool stopped_notified_ = false;
+
+  // Replies in flight: tag -> token, and outcomes made up without the host (the session
+  // ended before the REPLY could be sent or answered). Both go out in the next batch.
+  std::mutex replies_mu_;
+  bool accepting_replies_ = true;                  // guarded by replies_mu_
+  uint64_t next_reply_tag_ = kReplyTagBase;        // guarded by replies_mu_
+  std::map<uint64_t, uint64_t> replies_;           // guarded by replies_mu_
+  std::vector<core::ReplyOutcome> late_outcomes_;  // guarded by replies_mu_
+
+  WaiterTable sends_{kSendTagBase};
+
+  std::mutex close_mu_;  // serializes Close() callers: the second waits for the first
+  std::atomic<bool> close_requested_{false};
+  std::thread io_thread_;
+};
+
+}  // namespace fltport::posix
