@@ -1,0 +1,84 @@
+# fltport — what `npm install` builds (node-gyp, through node-gyp-build when no prebuild fits).
+# CMakeLists.txt lists the same sources in lists of the same names (core_sources <->
+# FLTPORT_CORE_SOURCES, ...); test/unit/build.sources.test.ts fails when they disagree or a
+# listed file is missing. No globbing: add a file to the right list here AND in CMakeLists.txt.
+# The platform is chosen here, by source list, not by #ifdef in the code.
+{
+  'variables': {
+    # Platform-neutral C++ (no <napi.h>, no <windows.h>).
+    'core_sources': [
+      'native/core/MessageBatch.cc',
+      'native/core/SessionState.cc',
+      'native/core/StatusTable.cc',
+    ],
+    # The only code that includes <napi.h>.
+    'napi_sources': [
+      'native/napi/JsArgs.cc',
+    ],
+    # Linux/macOS backend: fltsim client.
+    'posix_sources': [
+      'native/posix/FltsimStream.cc',
+      'native/posix/FrameBuilder.cc',
+      'native/posix/FrameChannel.cc',
+      'native/posix/FrameReader.cc',
+      'native/posix/MailslotBackendPosix.cc',
+      'native/posix/PortBackendPosix.cc',
+      'native/posix/RuntimeDir.cc',
+      'native/posix/TextCodec.cc',
+      'native/posix/WaiterTable.cc',
+      'native/posix/WakePipe.cc',
+    ],
+    # Windows backend: fltlib.dll + I/O completion port.
+    'win_sources': [
+      'native/win/CompletionLoop.cc',
+    ],
+    # fltsim-host, the simulated Filter Manager (non-Windows only).
+    'fltsim_sources': [
+    ],
+  },
+  'targets': [
+    {
+      'target_name': 'fltport',
+      # node-addon-api's "except" flavour: NAPI_CPP_EXCEPTIONS, and it removes node's
+      # -fno-exceptions (MSVC: /EHsc, Xcode: GCC_ENABLE_CPP_EXCEPTIONS).
+      'dependencies': [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except",
+      ],
+      'sources': [
+        '<@(core_sources)',
+        '<@(napi_sources)',
+      ],
+      'include_dirs': [
+        'native/core',
+        'native/fltsim/include',
+      ],
+      'defines': [
+        'NAPI_VERSION=8',
+        'FLTPORT_VERSION="<!(node -p \"require(\'./package.json\').version\")"',
+      ],
+      'cflags': ['-fvisibility=hidden'],
+      'cflags_cc': ['-fvisibility=hidden', '-fvisibility-inlines-hidden'],
+      'conditions': [
+        ['OS=="win"', {
+          'sources': ['<@(win_sources)'],
+          'defines': ['WIN32_LEAN_AND_MEAN', 'NOMINMAX', 'UNICODE', '_UNICODE'],
+          'libraries': ['FltLib.lib'],
+          'msvs_settings': {
+            'VCCLCompilerTool': {'AdditionalOptions': ['/std:c++17', '/utf-8']},
+          },
+        }],
+        ['OS!="win"', {
+          'sources': ['<@(posix_sources)'],
+          'libraries': ['-pthread'],
+        }],
+        ['OS=="mac"', {
+          'xcode_settings': {
+            'CLANG_CXX_LANGUAGE_STANDARD': 'c++17',
+            'GCC_SYMBOLS_PRIVATE_EXTERN': 'YES',
+            'MACOSX_DEPLOYMENT_TARGET': '11.0',
+          },
+        }],
+      ],
+    },
+  ],
+}

@@ -1,0 +1,34 @@
+# fltport_add_native_test(<name> SOURCES <files...> [LIBS <targets...>])
+#
+# One executable per test area (native/test/<area>_<topic>.cc, built on native/test/TestHarness.h).
+# ctest registers one test per case, named <name>.<case>: each executable is asked for its
+# cases with `--list` when ctest starts (native/cmake/DiscoverCases.cmake), so adding a case
+# needs no CMake edit, a crash fails only the case that crashed, and ctest's counts are cases.
+#
+# Sources are listed explicitly by callers (no globbing): a test that is not listed is not
+# built, and test/unit/build.sources.test.ts fails when a native/test/*.cc is not listed.
+
+set(FLTPORT_DISCOVER_CASES_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/DiscoverCases.cmake")
+
+function(fltport_add_native_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "" "SOURCES;LIBS")
+  if(NOT ARG_SOURCES)
+    message(FATAL_ERROR "fltport_add_native_test(${name}): SOURCES is required")
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/native/test")
+  target_link_libraries(${name} PRIVATE ${ARG_LIBS})
+  if(COMMAND fltport_target_warnings)
+    fltport_target_warnings(${name})
+  endif()
+
+  set(include_file "${CMAKE_CURRENT_BINARY_DIR}/${name}_cases.cmake")
+  file(GENERATE OUTPUT "${include_file}" CONTENT
+"set(FLTPORT_TEST_EXE [==[$<TARGET_FILE:${name}>]==])
+set(FLTPORT_TEST_NAME [==[${name}]==])
+set(FLTPORT_TEST_WORKDIR [==[${PROJECT_SOURCE_DIR}]==])
+set(FLTPORT_TEST_SANITIZE [==[${FLTPORT_SANITIZE}]==])
+include([==[${FLTPORT_DISCOVER_CASES_SCRIPT}]==])
+")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${include_file}")
+endfunction()
