@@ -37,6 +37,24 @@ export interface BytesOptions {
 const sliceBytes = Uint8Array.prototype.slice;
 const viewBytes = Uint8Array.prototype.subarray;
 
+interface NodeBufferCtor {
+  allocUnsafe(size: number): Uint8Array;
+  prototype: { copy(this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart: number, sourceEnd: number): number };
+}
+const NodeBuffer = (globalThis as { Buffer?: NodeBufferCtor }).Buffer;
+
+/**
+ * A private copy. On Node it comes from Buffer's pool: a fresh 512-byte Uint8Array costs
+ * ~1 µs (off-heap backing store) against ~0.12 µs for a pooled Buffer, and the copy is what
+ * dominates decoding a typical message.
+ */
+function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  if (NodeBuffer === undefined) return sliceBytes.call(bytes, start, end);
+  const out = NodeBuffer.allocUnsafe(end - start);
+  NodeBuffer.prototype.copy.call(bytes, out, 0, start, end);
+  return out;
+}
+
 /** UCHAR[n] (or a count from a field) as a Uint8Array. Encode accepts up to n bytes; the rest is zero. */
 export class BytesCodec extends Codec<Uint8Array> {
   readonly kind = 'UCHAR[]';
@@ -55,15 +73,15 @@ export class BytesCodec extends Codec<Uint8Array> {
   }
 
   emitRead(g: Gen, off: string, path: Path, scope: Scope): ReadOut {
-    const method = g.ref(this.view ? viewBytes : sliceBytes);
-    if (typeof this.count === 'number') return { value: `${method}.call(B, ${off}, ${addOffset(off, this.count)})` };
+    const call = (a: string, b: string): string => (this.view ? `${g.ref(viewBytes)}.call(B, ${a}, ${b})` : `${g.ref(copyBytes)}(B, ${a}, ${b})`);
+    if (typeof this.count === 'number') return { value: call(off, addOffset(off, this.count)) };
     const entry = resolveCount(scope, this.count, 'bytes');
     const start = g.hoist(off, 'o');
     const n = g.id('n');
     g.line(`const ${n} = Number(${entry.expr});`);
     if (this.count.max !== undefined) g.line(`if (${n} > ${this.count.max}) ${g.fail(`"count " + ${n} + " exceeds the maximum of ${this.count.max}"`, path, start)}`);
     g.line(`if (${n} > ${g.limit} - ${start}) ${g.fail(`"input truncated: " + ${n} + " bytes (from ${this.count.countFrom}) needed, " + (${g.limit} - ${start}) + " available"`, path, start)}`);
-    return { value: `${method}.call(B, ${start}, ${start} + ${n})`, end: `${start} + ${n}` };
+    return { value: call(start, `${start} + ${n}`), end: `${start} + ${n}` };
   }
 
   emitWrite(g: Gen, val: string, off: string, path: Path, scope: Scope): string | undefined {
