@@ -13,10 +13,20 @@
     ],
     # The only code that includes <napi.h>.
     'napi_sources': [
+      'native/napi/Addon.cc',
+      'native/napi/EventPump.cc',
+      'native/napi/FilterFunctions.cc',
       'native/napi/JsArgs.cc',
+      'native/napi/JsBatch.cc',
+      'native/napi/JsErrors.cc',
+      'native/napi/MailslotWrap.cc',
+      'native/napi/PortWrap.cc',
+      'native/napi/PromiseWorker.cc',
+      'native/napi/SessionControl.cc',
     ],
     # Linux/macOS backend: fltsim client.
     'posix_sources': [
+      'native/napi/BackendNamePosix.cc',
       'native/posix/FltsimStream.cc',
       'native/posix/FrameBuilder.cc',
       'native/posix/FrameChannel.cc',
@@ -30,6 +40,7 @@
     ],
     # Windows backend: fltlib.dll + I/O completion port.
     'win_sources': [
+      'native/napi/BackendNameWin.cc',
       'native/win/CompletionLoop.cc',
     ],
     # fltsim-host, the simulated Filter Manager (non-Windows only).

@@ -1,0 +1,30 @@
+// A core::MessageBatch as the NativeBatch object of lib/binding.ts.
+//
+// Zero copy for payloads: the batch's byte vector becomes the storage of one external
+// ArrayBuffer whose finalizer deletes the batch; JS takes Uint8Array views into it. The
+// numeric columns (ids, lengths, offsets, tokens) share a second, small ArrayBuffer, so a
+// batch costs two buffers and a handful of views whatever its message count.
+//
+// Threads: JS thread only.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "MessageBatch.h"
+
+namespace fltport::napi {
+
+class JsBatch {
+ public:
+  // JS thread. Takes ownership of `batch`.
+  static Napi::Object New(Napi::Env env, std::unique_ptr<core::MessageBatch> batch);
+
+ private:
+  // JS thread. The payload ArrayBuffer; owns `batch` from here on (or copies and frees it
+  // where the runtime forbids external buffers).
+  static Napi::ArrayBuffer AdoptBytes(Napi::Env env, std::unique_ptr<core::MessageBatch> batch);
+};
+
+}  // namespace fltport::napi
