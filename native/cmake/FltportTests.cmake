@@ -9,6 +9,7 @@
 # built, and test/unit/build.sources.test.ts fails when a native/test/*.cc is not listed.
 
 set(FLTPORT_DISCOVER_CASES_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/DiscoverCases.cmake")
+get_filename_component(FLTPORT_TEST_HARNESS_DIR "${CMAKE_CURRENT_LIST_DIR}/../test" ABSOLUTE)
 
 function(fltport_add_native_test name)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "" "" "SOURCES;LIBS")
@@ -16,7 +17,7 @@ function(fltport_add_native_test name)
     message(FATAL_ERROR "fltport_add_native_test(${name}): SOURCES is required")
   endif()
   add_executable(${name} ${ARG_SOURCES})
-  target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/native/test")
+  target_include_directories(${name} PRIVATE "${FLTPORT_TEST_HARNESS_DIR}")
   target_link_libraries(${name} PRIVATE ${ARG_LIBS})
   if(COMMAND fltport_target_warnings)
     fltport_target_warnings(${name})
