@@ -16,9 +16,23 @@ export interface NativeErrorInfo {
   /** The call that failed, e.g. "FilterConnectCommunicationPort". */
   syscall: string;
   detail: string;
+  /**
+   * A receive or mailslot read too small for the waiting message: the size it needs
+   * (FILTER_MESSAGE_HEADER included for a port). Absent otherwise.
+   */
+  requiredSize?: number;
 }
 
-/** Builds the JS error for a native failure; registered once at load (better-sqlite3 style). */
+/**
+ * Builds the JS error for a native failure; registered once per environment (the main thread
+ * and each Worker load their own instance of the addon). Without one, or if it throws or
+ * returns a non-object, native code throws a plain Error with code 'FLTPORT_NATIVE', the
+ * NativeErrorInfo fields as properties and every number in its message.
+ *
+ * Argument checks in native code (wrong types, out-of-range numbers) throw TypeError
+ * (code 'ERR_INVALID_ARG_TYPE') or RangeError ('ERR_OUT_OF_RANGE') instead: those are bugs
+ * in lib/, which validates first.
+ */
 export type NativeErrorFactory = (info: NativeErrorInfo) => Error;
 
 /**
@@ -64,14 +78,42 @@ export interface NativeSendResult {
   returned: number;
 }
 
+/**
+ * A connected port (connect() resolved). Callbacks: onBatch/onStopped are never called before
+ * the connect() promise has resolved and its continuations ran; onStopped is called exactly
+ * once, after the last batch that carries messages.
+ *
+ * After close() was called, reply() throws and send() rejects with the factory's error for
+ * ERROR_INVALID_HANDLE (origin 'win32', win32 6, hresult 0x80070006, detail "the port is
+ * closed"); consumed(), ref() and unref() do nothing. Every method throws a TypeError when
+ * called on anything but a NativePort.
+ *
+ * Event loop: an open port keeps the process alive while referenced (the default) and until
+ * onStopped ran; a pending close() keeps it alive until it resolves, even when unreferenced.
+ * An unreachable port that was never closed is closed when it is garbage collected
+ * (onStopped('closed', null) still runs). When the environment goes away (process exit, a
+ * Worker ending) every open port is closed and its I/O thread joined.
+ */
 export interface NativePort {
-  /** Non-blocking; the outcome arrives in a later batch under `token`. */
+  /**
+   * FilterReplyMessage: copies `payload` and returns at once; the outcome arrives in a later
+   * batch under `token` (replyTokens/replyErrors). `status` is FILTER_REPLY_HEADER.Status
+   * (signed or unsigned 32-bit). After onStopped the outcome is made up natively
+   * (STATUS_PORT_DISCONNECTED, hresult 0x80070006) and still arrives in a batch. Tokens with
+   * no outcome when close() resolves never get one: the caller settles them.
+   */
   reply(token: number, messageId: bigint, status: number, payload: Uint8Array | null): void;
-  /** FilterSendMessage on a worker thread. */
+  /**
+   * FilterSendMessage on a pool thread; `input` is copied. Resolves with a view of a fresh
+   * buffer of `outputCapacity` bytes, `returned` long.
+   */
   send(input: Uint8Array | null, outputCapacity: number): Promise<NativeSendResult>;
   /** JS consumed `count` delivered messages (re-opens the receive window). */
   consumed(count: number): void;
-  /** Cancel, drain, join, close. Resolves after onStopped ran. Idempotent. */
+  /**
+   * Cancel, drain, join, close — on a pool thread. Resolves after onStopped ran. Idempotent:
+   * every call returns the same promise.
+   */
   close(): Promise<void>;
   ref(): void;
   unref(): void;
@@ -92,8 +134,15 @@ export interface NativeMailslotInfo {
   readTimeout: number;
 }
 
+/**
+ * A mailslot server end. Same life cycle rules as NativePort: callbacks only after
+ * createMailslot() resolved; after close() read(), info() and setReadTimeout() throw the
+ * factory's ERROR_INVALID_HANDLE error, ref()/unref() do nothing; close() is idempotent.
+ */
 export interface NativeMailslot {
+  /** One ReadFile of up to `maxSize` bytes; the outcome arrives in a batch under `token`. */
   read(token: number, maxSize: number): void;
+  /** GetMailslotInfo; never waits for a message. */
   info(): NativeMailslotInfo;
   setReadTimeout(ms: number): void;
   close(): Promise<void>;
