@@ -209,7 +209,7 @@ void MailslotBackendPosix::IoThreadMain() {
   for (;;) {
     if (close_requested_.load(std::memory_order_acquire) && !cancel_sent_) {
       cancel_sent_ = true;
-      deadline = Clock::now() + drain_timeout_;
+      deadline = Clock::now() + std::chrono::milliseconds(drain_timeout_ms_.load());
       channel_->Send(FrameBuilder(FLTSIM_CANCEL, 0).U64(FLTSIM_CANCEL_ALL).Finish());
     }
     if (cancel_sent_) {
@@ -237,7 +237,7 @@ void MailslotBackendPosix::IoThreadMain() {
     std::fprintf(stderr,
                  "fltport: mailslot at %s: reads still pending %lld ms after cancel; closing "
                  "without them\n",
-                 channel_->path().c_str(), static_cast<long long>(drain_timeout_.count()));
+                 channel_->path().c_str(), drain_timeout_ms_.load());
   }
   if (!failure.ok() && cancel_sent_) {
     std::fprintf(stderr, "fltport: mailslot at %s: stream failed while closing: %s %s\n",
@@ -331,6 +331,7 @@ void MailslotBackendPosix::Finish(const Status& status) {
   requests_.FailAll(status.ok() ? Status::FromWin32(6, "GetMailslotInfo") : status);
   if (!close_requested_.load(std::memory_order_acquire)) {
     state_.TryTransition(core::SessionPhase::kDisconnected);
+    channel_->Shutdown();  // a broken stream is dropped at once (wire.h)
   }
   FlushBatch();
   if (!stopped_notified_) {

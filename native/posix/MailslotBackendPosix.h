@@ -49,7 +49,8 @@ class MailslotBackendPosix final : public core::MailslotServer {
   void Close() override;
 
   core::SessionPhase phase() const { return state_.phase(); }
-  void set_drain_timeout(std::chrono::milliseconds timeout) { drain_timeout_ = timeout; }
+  // Any thread: how long Close() waits for cancelled reads (takes effect at the next close).
+  void set_drain_timeout(std::chrono::milliseconds timeout) { drain_timeout_ms_ = timeout.count(); }
 
  private:
   struct PendingRead {
@@ -71,7 +72,7 @@ class MailslotBackendPosix final : public core::MailslotServer {
   core::MailslotEvents* const events_;
   std::unique_ptr<FrameChannel> channel_;
   core::SessionState state_;
-  std::chrono::milliseconds drain_timeout_ = kDefaultDrainTimeout;
+  std::atomic<long long> drain_timeout_ms_{kDefaultDrainTimeout.count()};
 
   std::unique_ptr<core::MessageBatch> batch_;  // I/O thread only
   bool cancel_sent_ = false;                   // I/O thread only

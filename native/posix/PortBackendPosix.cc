@@ -261,7 +261,7 @@ void PortBackendPosix::IoThreadMain() {
     if (close_requested_.load(std::memory_order_acquire) && !cancel_sent_) {
       cancel_sent_ = true;
       window_.Stop();
-      deadline = std::min(deadline, Clock::now() + drain_timeout_);
+      deadline = std::min(deadline, Clock::now() + std::chrono::milliseconds(drain_timeout_ms_.load()));
       // CancelIoEx(hPort, NULL): every pending GET completes with STATUS_CANCELLED.
       channel_->Send(FrameBuilder(FLTSIM_CANCEL, 0).U64(FLTSIM_CANCEL_ALL).Finish());
     }
@@ -287,7 +287,7 @@ void PortBackendPosix::IoThreadMain() {
       break;
     }
     if (disconnected_ && deadline == Clock::time_point::max()) {
-      deadline = Clock::now() + drain_timeout_;
+      deadline = Clock::now() + std::chrono::milliseconds(drain_timeout_ms_.load());
     }
     ArmWhatWeMay();
   }
@@ -298,7 +298,7 @@ void PortBackendPosix::IoThreadMain() {
                  "fltport: port at %s: %u receive(s) and %zu reply(ies) still pending %lld ms "
                  "after cancel/disconnect; ending the session without them\n",
                  channel_->path().c_str(), window_.armed(), replies_.size(),
-                 static_cast<long long>(drain_timeout_.count()));
+                 drain_timeout_ms_.load());
   }
   const bool closing = close_requested_.load(std::memory_order_acquire);
   if (ending == Ending::kFailed && (closing || disconnected_)) {
@@ -486,6 +486,9 @@ void PortBackendPosix::Finish(core::StopReason reason, const Status& status) {
   }
   sends_.FailAll(PortDisconnected("FilterSendMessage"));
   if (reason != core::StopReason::kClosed) state_.TryTransition(core::SessionPhase::kDisconnected);
+  // A broken stream is dropped at once (wire.h), not when the owner gets round to Close():
+  // the host then sees the handle close and runs DisconnectNotify.
+  if (reason == core::StopReason::kFailed) channel_->Shutdown();
   FlushBatch();
   if (!stopped_notified_) {
     stopped_notified_ = true;

@@ -62,8 +62,9 @@ class PortBackendPosix final : public core::PortBackend {
   // Any thread.
   core::SessionPhase phase() const { return state_.phase(); }
   bool accepts_replies();
-  // Before Start(): how long Close() waits for cancelled GETs before giving up on them.
-  void set_drain_timeout(std::chrono::milliseconds timeout) { drain_timeout_ = timeout; }
+  // Any thread: how long a close or disconnect waits for pending GETs and REPLYs before
+  // giving up on them (takes effect at the next cancel/disconnect).
+  void set_drain_timeout(std::chrono::milliseconds timeout) { drain_timeout_ms_ = timeout.count(); }
 
  private:
   struct Slot {
@@ -89,7 +90,7 @@ class PortBackendPosix final : public core::PortBackend {
   std::unique_ptr<FrameChannel> channel_;
   core::SessionState state_;
   core::ReceiveWindow window_;
-  std::chrono::milliseconds drain_timeout_ = kDefaultDrainTimeout;
+  std::atomic<long long> drain_timeout_ms_{kDefaultDrainTimeout.count()};
 
   // I/O thread only.
   std::vector<Slot> slots_;
