@@ -43,9 +43,14 @@ rc=${PIPESTATUS[0]}
 set -e
 if [ "$rc" -ne 0 ]; then
   if grep -q 'undefined reference' "$log"; then
-    echo "build-win32: link failed with undefined references." >&2
+    # Name each missing function once: usually a backend function declared in native/core and
+    # called by native/napi that no file in FLTPORT_WIN_SOURCES defines yet.
+    echo "build-win32: link failed; these are referenced but defined by no listed source:" >&2
+    sed -n "s/.*undefined reference to \`\([^(']*\).*/  \1/p" "$log" | sort -u >&2
     if [ "$win_count" -eq 0 ]; then
       echo "build-win32: FLTPORT_WIN_SOURCES is empty, but the N-API sources call into the Windows backend: add native/win sources to CMakeLists.txt and binding.gyp." >&2
+    else
+      echo "build-win32: define them in native/win (and list the file in FLTPORT_WIN_SOURCES and win_sources)." >&2
     fi
   fi
   echo "build-win32: FAILED (cmake-js exit $rc)" >&2
