@@ -1,0 +1,275 @@
+// A scripted peer of the fltsim wire protocol (native/fltsim/include/fltsim/wire.h) for the
+// N-API lifecycle tests: the test drives exactly when messages arrive, when replies and sends
+// complete, and when the "driver" disconnects, so each life-cycle edge (close with receives
+// pending, close during a send, exit with open ports, a Worker that exits with its port open)
+// happens on purpose rather than by timing.
+//
+// It is not a simulator: no Filter Manager semantics beyond what the client needs to see
+// (pending GETs complete in FIFO order, CANCEL completes them with STATUS_CANCELLED, a reply
+// to an unknown id gets STATUS_FLT_NO_WAITER_FOR_REPLY). Behaviour belongs to fltsim-host
+// and the contract suite; this is the transport double for native/napi.
+//
+// It runs in the test process, never in the child under test: a child whose JS thread blocks
+// (a synchronous close in a finalizer) must not block its own host.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const HELLO = 1;
+const HELLO_RESULT = 2;
+const CONNECT = 10;
+const CONNECT_RESULT = 11;
+const GET = 12;
+const GET_COMPLETE = 13;
+const CANCEL = 14;
+const REPLY = 15;
+const REPLY_RESULT = 16;
+const SEND = 17;
+const SEND_RESULT = 18;
+const KIND_PORT = 1;
+const MAGIC = 0x4d495346;
+const CANCEL_ALL = 0xffffffffffffffffn;
+
+export const STATUS_CANCELLED = 0xc0000120;
+export const STATUS_PORT_DISCONNECTED = 0xc0000037;
+export const STATUS_FLT_NO_WAITER_FOR_REPLY = 0xc01c0020;
+export const STATUS_OBJECT_NAME_NOT_FOUND = 0xc0000034;
+
+interface Frame {
+  type: number;
+  tag: bigint;
+  body: Buffer;
+}
+
+function frame(type: number, tag: bigint, ...parts: Buffer[]): Buffer {
+  const body = Buffer.concat(parts);
+  const header = Buffer.alloc(16);
+  header.writeUInt32LE(16 + body.length, 0);
+  header.writeUInt16LE(type, 4);
+  header.writeBigUInt64LE(tag, 8);
+  return Buffer.concat([header, body]);
+}
+
+function statusBody(status: number, information = 0): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeUInt32LE(status >>> 0, 0);
+  b.writeUInt32LE(information >>> 0, 4);
+  return b;
+}
+
+export interface ReceivedReply {
+  messageId: bigint;
+  status: number;
+  payload: Buffer;
+}
+
+export interface PendingSend {
+  input: Buffer;
+  outputCapacity: number;
+  complete(status: number, output?: Buffer): void;
+}
+
+/** One client connection (one FilterConnectCommunicationPort). */
+export class StubConnection {
+  name = '';
+  context = Buffer.alloc(0);
+  readonly replies: ReceivedReply[] = [];
+  readonly sends: PendingSend[] = [];
+  cancels = 0;
+  #gets: { tag: bigint; size: number }[] = [];
+  #awaiting: Map<bigint, boolean> = new Map();
+  #nextId = 1n;
+  #waiters: (() => void)[] = [];
+  readonly ended: Promise<void>;
+  #socket: Socket;
+
+  constructor(socket: Socket) {
+    this.#socket = socket;
+    this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
+  get pendingGets(): number {
+    return this.#gets.length;
+  }
+
+  /** Resolves once `predicate` holds (checked after every frame from the client). */
+  async until(predicate: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    if (predicate()) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`stub host: timed out waiting for ${what}`)), timeoutMs);
+      const check = (): void => {
+        if (predicate()) {
+          clearTimeout(timer);
+          resolve();
+        } else {
+          this.#waiters.push(check);
+        }
+      };
+      this.#waiters.push(check);
+    });
+  }
+
+  /** FltSendMessage: completes the oldest pending GET with this message; returns its id. */
+  deliver(payload: Buffer, replyLength = 0): bigint {
+    const get = this.#gets.shift();
+    if (!get) throw new Error('stub host: no pending GET to deliver into');
+    const id = this.#nextId++;
+    const header = Buffer.alloc(16);
+    header.writeUInt32LE(replyLength ? replyLength + 16 : 0, 0);
+    header.writeBigUInt64LE(id, 8);
+    const bytes = Buffer.concat([header, payload]);
+    if (replyLength) this.#awaiting.set(id, true);
+    this.#write(frame(GET_COMPLETE, get.tag, statusBody(0, bytes.length), bytes));
+    return id;
+  }
+
+  /** The driver closes the client port: every pending GET completes with PORT_DISCONNECTED. */
+  disconnect(): void {
+    for (const get of this.#gets.splice(0)) {
+      this.#write(frame(GET_COMPLETE, get.tag, statusBody(STATUS_PORT_DISCONNECTED)));
+    }
+    this.#awaiting.clear();
+  }
+
+  onFrame(f: Frame): void {
+    switch (f.type) {
+      case GET:
+        this.#gets.push({ tag: f.tag, size: f.body.readUInt32LE(0) });
+        break;
+      case CANCEL: {
+        this.cancels++;
+        const target = f.body.readBigUInt64LE(0);
+        const cancelled = this.#gets.filter((g) => target === CANCEL_ALL || g.tag === target);
+        this.#gets = this.#gets.filter((g) => !cancelled.includes(g));
+        for (const g of cancelled) this.#write(frame(GET_COMPLETE, g.tag, statusBody(STATUS_CANCELLED)));
+        break;
+      }
+      case REPLY: {
+        const status = f.body.readInt32LE(0);
+        const messageId = f.body.readBigUInt64LE(8);
+        this.replies.push({ messageId, status, payload: Buffer.from(f.body.subarray(16)) });
+        const waiting = this.#awaiting.delete(messageId);
+        this.#write(frame(REPLY_RESULT, f.tag, statusBody(waiting ? 0 : STATUS_FLT_NO_WAITER_FOR_REPLY)));
+        break;
+      }
+      case SEND: {
+        const outputCapacity = f.body.readUInt32LE(0);
+        const input = Buffer.from(f.body.subarray(8));
+        let done = false;
+        this.sends.push({
+          input,
+          outputCapacity,
+          complete: (status, output = Buffer.alloc(0)) => {
+            if (done) return;
+            done = true;
+            const out = output.subarray(0, outputCapacity);
+            this.#write(frame(SEND_RESULT, f.tag, statusBody(status, out.length), out));
+          },
+        });
+        break;
+      }
+      default:
+        throw new Error(`stub host: unexpected frame type ${f.type}`);
+    }
+    for (const w of this.#waiters.splice(0)) w();
+  }
+
+  #write(b: Buffer): void {
+    if (!this.#socket.destroyed) this.#socket.write(b);
+  }
+}
+
+export interface StubHostOptions {
+  /** NTSTATUS answered to CONNECT (0 accepts). */
+  connectStatus?: number;
+}
+
+export class StubHost {
+  readonly dir: string;
+  readonly connections: StubConnection[] = [];
+  #server: Server;
+  #sockets = new Set<Socket>();
+  #waiters: (() => void)[] = [];
+
+  private constructor(dir: string, server: Server) {
+    this.dir = dir;
+    this.#server = server;
+  }
+
+  static async start(options: StubHostOptions = {}): Promise<StubHost> {
+    const dir = mkdtempSync(join(tmpdir(), 'fltport-stub-'));
+    let host!: StubHost;
+    const server = createServer((socket) => host.#accept(socket, options));
+    host = new StubHost(dir, server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(join(dir, 'fltsim.sock'), () => resolve());
+    });
+    return host;
+  }
+
+  /** The n-th (0-based) port connection, once it connected and armed `gets` receives. */
+  async connection(n = 0, gets = 1, timeoutMs = 10_000): Promise<StubConnection> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.connections.length <= n) {
+      if (Date.now() > deadline) throw new Error(`stub host: no connection #${n}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 50);
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    const c = this.connections[n]!;
+    await c.until(() => c.pendingGets >= gets, `${gets} pending GETs`, Math.max(1, deadline - Date.now()));
+    return c;
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.#sockets) s.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  #accept(socket: Socket, options: StubHostOptions): void {
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('error', () => {});
+    let pending = Buffer.alloc(0);
+    let conn: StubConnection | undefined;
+    socket.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= 16 && pending.length >= pending.readUInt32LE(0)) {
+        const length = pending.readUInt32LE(0);
+        const f: Frame = {
+          type: pending.readUInt16LE(4),
+          tag: pending.readBigUInt64LE(8),
+          body: Buffer.from(pending.subarray(16, length)),
+        };
+        pending = pending.subarray(length);
+        if (f.type === HELLO) {
+          const ok = f.body.readUInt32LE(0) === MAGIC && f.body.readUInt16LE(6) === KIND_PORT;
+          socket.write(frame(HELLO_RESULT, f.tag, statusBody(ok ? 0 : 0xc00000bb)));
+        } else if (f.type === CONNECT) {
+          const nameBytes = f.body.readUInt16LE(4);
+          const contextBytes = f.body.readUInt16LE(6);
+          const status = options.connectStatus ?? 0;
+          socket.write(frame(CONNECT_RESULT, f.tag, statusBody(status)));
+          if (status === 0) {
+            conn = new StubConnection(socket);
+            conn.name = f.body.subarray(8, 8 + nameBytes).toString('utf16le');
+            conn.context = Buffer.from(f.body.subarray(8 + nameBytes, 8 + nameBytes + contextBytes));
+            this.connections.push(conn);
+            for (const w of this.#waiters.splice(0)) w();
+          }
+        } else if (conn) {
+          conn.onFrame(f);
+        } else {
+          socket.destroy();
+        }
+      }
+    });
+  }
+}

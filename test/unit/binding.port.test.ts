@@ -1,0 +1,281 @@
+// NativePort over the real addon and the POSIX backend, against the scripted wire peer in
+// test/lifecycle/stub-host.ts (in this process: every close here runs on a pool thread, so
+// the host's JS thread is never blocked by the client).
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  loadBinding,
+  type NativeBatch,
+  type NativeConnectOptions,
+  type NativePort,
+  type NativeStopReason,
+} from '../../lib/binding.js';
+import { StubHost, STATUS_FLT_NO_WAITER_FOR_REPLY } from '../lifecycle/stub-host.js';
+
+const binding = loadBinding();
+
+interface Session {
+  port: NativePort;
+  batches: NativeBatch[];
+  stops: { reason: NativeStopReason; error: Error | null }[];
+  /** Resolves once `predicate` holds, checked after every callback. */
+  until(predicate: () => boolean, what: string): Promise<void>;
+}
+
+let host: StubHost;
+beforeEach(async () => {
+  host = await StubHost.start();
+});
+afterEach(async () => {
+  binding.setErrorFactory(null as never);
+  await host.close();
+});
+
+function options(overrides: Partial<NativeConnectOptions> = {}): NativeConnectOptions {
+  return {
+    name: '\\FltportSample',
+    flags: 0,
+    context: null,
+    concurrency: 4,
+    initialBufferSize: 4096,
+    maxMessageSize: 65536,
+    highWaterMark: 16,
+    simRuntimeDir: host.dir,
+    ...overrides,
+  };
+}
+
+async function open(overrides: Partial<NativeConnectOptions> = {}): Promise<Session> {
+  const batches: NativeBatch[] = [];
+  const stops: Session['stops'] = [];
+  const waiters: (() => void)[] = [];
+  const wake = (): void => {
+    for (const w of waiters.splice(0)) w();
+  };
+  let resolved = false;
+  const port = await binding.connect(
+    options(overrides),
+    (b) => {
+      // Native promise: no callback before connect() resolved and its continuation ran.
+      expect(resolved).toBe(true);
+      batches.push(b);
+      wake();
+    },
+    (reason, error) => {
+      expect(resolved).toBe(true);
+      stops.push({ reason, error });
+      wake();
+    },
+  );
+  resolved = true;
+  const until = async (predicate: () => boolean, what: string): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    while (!predicate()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 100);
+        waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  };
+  return { port, batches, stops, until };
+}
+
+const messages = (batches: NativeBatch[]) =>
+  batches.flatMap((b) =>
+    Array.from({ length: b.messageCount }, (_, i) => ({
+      id: b.ids[i]!,
+      replyLength: b.replyLengths[i]!,
+      payload: Buffer.from(new Uint8Array(b.buffer, b.offsets[i]!, b.lengths[i]!)).toString(),
+    })),
+  );
+
+describe('NativePort data path', () => {
+  it('delivers messages as batches over one payload buffer, with ids and reply lengths', async () => {
+    const s = await open({ context: Buffer.from('hello-ctx') });
+    const conn = await host.connection(0, 4);
+    expect(conn.name).toBe('\\FltportSample');
+    expect(conn.context.toString()).toBe('hello-ctx');
+    const id1 = conn.deliver(Buffer.from('first'), 8);
+    const id2 = conn.deliver(Buffer.from('second message'), 0);
+    await s.until(() => messages(s.batches).length === 2, 'two messages');
+    expect(messages(s.batches)).toEqual([
+      { id: id1, replyLength: 8 + 16, payload: 'first' },
+      { id: id2, replyLength: 0, payload: 'second message' },
+    ]);
+    const b = s.batches[0]!;
+    expect(b.ids).toBeInstanceOf(BigUint64Array);
+    expect(b.replyLengths).toBeInstanceOf(Uint32Array);
+    expect(b.replyTokens).toBeInstanceOf(Float64Array);
+    expect(b.readTokens).toHaveLength(0);
+    expect(b.faults).toEqual([]);
+    // Payloads are 8-aligned inside the shared buffer.
+    for (const batch of s.batches) for (const off of batch.offsets) expect(off % 8).toBe(0);
+    await s.port.close();
+    expect(s.stops).toEqual([{ reason: 'closed', error: null }]);
+  });
+
+  it('sends replies and reports each outcome under its token', async () => {
+    const seen: unknown[] = [];
+    binding.setErrorFactory((info) => {
+      seen.push(info);
+      return Object.assign(new Error('late'), { info });
+    });
+    const s = await open();
+    const conn = await host.connection(0, 4);
+    const id = conn.deliver(Buffer.from('scan me'), 4);
+    await s.until(() => messages(s.batches).length === 1, 'one message');
+    s.port.reply(7, id, 0, new Uint8Array([1, 2, 3, 4]));
+    s.port.reply(8, id, 0, new Uint8Array([9])); // second reply: nobody waits any more
+    await s.until(() => s.batches.reduce((n, b) => n + b.replyTokens.length, 0) === 2, 'two outcomes');
+    const outcomes = s.batches.flatMap((b) => Array.from(b.replyTokens, (t, i) => [t, b.replyErrors[i]]));
+    expect(outcomes).toHaveLength(2);
+    expect(outcomes[0]).toEqual([7, null]);
+    expect(outcomes[1]![0]).toBe(8);
+    expect(seen).toEqual([
+      expect.objectContaining({
+        origin: 'ntstatus',
+        ntstatus: STATUS_FLT_NO_WAITER_FOR_REPLY,
+        hresult: 0x801f0020,
+      }),
+    ]);
+    expect(conn.replies.map((r) => [r.messageId, r.status, [...r.payload]])).toEqual([
+      [id, 0, [1, 2, 3, 4]],
+      [id, 0, [9]],
+    ]);
+    await s.port.close();
+  });
+
+  it('runs FilterSendMessage off the JS thread and returns a view of `returned` bytes', async () => {
+    const s = await open();
+    const conn = await host.connection(0, 4);
+    const input = Buffer.from('query');
+    const pending = s.port.send(input, 32);
+    input.fill(0); // the native side copied it before returning
+    await conn.until(() => conn.sends.length === 1, 'a SEND');
+    expect(conn.sends[0]!.input.toString()).toBe('query');
+    expect(conn.sends[0]!.outputCapacity).toBe(32);
+    conn.sends[0]!.complete(0, Buffer.from('answer'));
+    const result = await pending;
+    expect(result.returned).toBe(6);
+    expect(Buffer.from(result.bytes).toString()).toBe('answer');
+    expect(result.bytes.buffer.byteLength).toBe(32);
+    await s.port.close();
+  });
+
+  it('rejects a failed send with the typed error and its NTSTATUS', async () => {
+    const s = await open();
+    const conn = await host.connection(0, 4);
+    const pending = s.port.send(null, 0);
+    await conn.until(() => conn.sends.length === 1, 'a SEND');
+    conn.sends[0]!.complete(0xc0000022);
+    await expect(pending).rejects.toMatchObject({
+      code: 'FLTPORT_NATIVE',
+      ntstatus: 0xc0000022,
+      hresult: 0x80070005,
+    });
+    await s.port.close();
+  });
+});
+
+describe('NativePort life cycle', () => {
+  it('close() is idempotent: the same promise, onStopped once, then every call is closed', async () => {
+    const s = await open();
+    const conn = await host.connection(0, 4);
+    const first = s.port.close();
+    const second = s.port.close();
+    expect(second).toBe(first);
+    await first;
+    expect(s.stops).toEqual([{ reason: 'closed', error: null }]);
+    expect(conn.cancels).toBe(1);
+    expect(s.port.close()).toBe(first);
+    const closed = expect.objectContaining({
+      code: 'FLTPORT_NATIVE',
+      origin: 'win32',
+      win32: 6,
+      hresult: 0x80070006,
+      detail: 'the port is closed',
+    });
+    expect(() => s.port.reply(1, 1n, 0, null)).toThrow(closed);
+    await expect(s.port.send(null, 0)).rejects.toEqual(closed);
+    // Documented no-ops after close.
+    expect(s.port.consumed(1)).toBeUndefined();
+    expect(s.port.ref()).toBeUndefined();
+    expect(s.port.unref()).toBeUndefined();
+    await conn.ended;
+  });
+
+  it('close() during a pending send settles both; the send fails with a numbered error', async () => {
+    const s = await open();
+    const conn = await host.connection(0, 4);
+    const send = s.port.send(Buffer.from('slow'), 16);
+    await conn.until(() => conn.sends.length === 1, 'a SEND');
+    const close = s.port.close();
+    const [sendResult, closeResult] = await Promise.allSettled([send, close]);
+    expect(closeResult.status).toBe('fulfilled');
+    expect(sendResult.status).toBe('rejected');
+    const reason = (sendResult as PromiseRejectedResult).reason as Record<string, unknown>;
+    expect(reason.code).toBe('FLTPORT_NATIVE');
+    expect(reason.hresult).toBe(0x80070006);
+    expect(s.stops).toEqual([{ reason: 'closed', error: null }]);
+  });
+
+  it('reports a driver disconnect, then makes up outcomes for replies after the stop', async () => {
+    const s = await open();
+    const conn = await host.connection(0, 4);
+    conn.disconnect();
+    await s.until(() => s.stops.length === 1, 'the stop');
+    expect(s.stops[0]!.reason).toBe('disconnected');
+    s.port.reply(42, 1n, 0, null);
+    await s.until(() => s.batches.some((b) => b.replyTokens.includes(42)), 'the made-up outcome');
+    const b = s.batches.find((x) => x.replyTokens.includes(42))!;
+    expect(b.replyErrors[0]).toMatchObject({
+      ntstatus: 0xc0000037,
+      hresult: 0x80070006,
+      syscall: 'FilterReplyMessage',
+    });
+    await s.port.close();
+    expect(s.stops).toHaveLength(1);
+  });
+
+  it('throws a TypeError for a method called on anything but a NativePort', async () => {
+    const s = await open();
+    const proto = Object.getPrototypeOf(s.port) as Record<string, (...a: unknown[]) => unknown>;
+    const notPort = expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    for (const method of ['reply', 'send', 'consumed', 'close', 'ref', 'unref']) {
+      expect(() => proto[method]!.call({}), method).toThrow(notPort);
+      expect(() => proto[method]!.call(undefined), method).toThrow(notPort);
+      expect(() => proto[method]!.call(binding), method).toThrow(notPort);
+    }
+    const Ctor = (s.port as object).constructor as new (...a: unknown[]) => unknown;
+    expect(() => new Ctor()).toThrow(notPort);
+    expect(() => new Ctor({})).toThrow(notPort);
+    await s.port.close();
+  });
+
+  it('validates reply/send/consumed arguments without touching the session', async () => {
+    const s = await open();
+    const conn = await host.connection(0, 4);
+    expect(() => s.port.reply(-1, 1n, 0, null)).toThrow(RangeError);
+    expect(() => s.port.reply(2 ** 53, 1n, 0, null)).toThrow(RangeError);
+    expect(() => s.port.reply(1, 1 as never, 0, null)).toThrow(TypeError);
+    expect(() => s.port.reply(1, -1n, 0, null)).toThrow(RangeError);
+    expect(() => s.port.reply(1, 2n ** 64n, 0, null)).toThrow(RangeError);
+    expect(() => s.port.reply(1, 1n, 2 ** 32, null)).toThrow(RangeError);
+    expect(() => s.port.reply(1, 1n, 0, 'x' as never)).toThrow(TypeError);
+    expect(() => s.port.send(null, -1)).toThrow(RangeError);
+    expect(() => s.port.send({} as never, 1)).toThrow(TypeError);
+    expect(() => s.port.consumed(-1)).toThrow(RangeError);
+    expect(conn.replies).toEqual([]);
+    expect(conn.sends).toEqual([]);
+    // A detached payload is an empty one, not a crash.
+    const detached = new Uint8Array(new ArrayBuffer(4));
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    s.port.reply(3, 99n, 0, detached);
+    await conn.until(() => conn.replies.length === 1, 'the reply');
+    expect(conn.replies[0]!.payload.length).toBe(0);
+    await s.port.close();
+  });
+});
