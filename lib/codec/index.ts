@@ -37,6 +37,7 @@ export { enumOf, flags, type EnumOptions, type FlagsOptions } from './enum.js';
 export { variant, type VariantOptions } from './variant.js';
 export { envelope, type EnvelopeSpec } from './envelope.js';
 export { layoutOf, type LayoutNode } from './layout.js';
+export { layoutAssertions, type SelfTestOptions } from './self-test.js';
 
 import { i16, i32, i64, i8, u16, u32, u64, u8 } from './primitives.js';
 
