@@ -276,24 +276,29 @@ Status MailslotBackendPosix::OnReadComplete(Frame& frame) {
                               ", which has no pending read");
     }
     read = it->second;
-    reads_.erase(it);
   }
   const uint32_t nt = frame.U32(0);
   const uint32_t information = frame.U32(4);
   const size_t carried = frame.size() - sizeof(FLTSIM_COMPLETION_BODY);
+  // Validate before forgetting the read: on a protocol error it stays pending and Finish()
+  // settles it with the session's failure.
+  if (nt == core::nt::kSuccess && (carried != information || information > read.max_size)) {
+    return Status::Protocol("MS_READ_COMPLETE with " + std::to_string(carried) +
+                            " bytes, Information " + std::to_string(information) + ", for a " +
+                            std::to_string(read.max_size) + "-byte buffer");
+  }
+  if (nt != core::nt::kSuccess && carried != 0) {
+    return Status::Protocol("failed MS_READ_COMPLETE carries " + std::to_string(carried) +
+                            " bytes");
+  }
+  {
+    std::lock_guard<std::mutex> lock(reads_mu_);
+    reads_.erase(frame.tag);
+  }
   if (nt == core::nt::kSuccess) {
-    if (carried != information || information > read.max_size) {
-      return Status::Protocol("MS_READ_COMPLETE with " + std::to_string(carried) +
-                              " bytes, Information " + std::to_string(information) +
-                              ", for a " + std::to_string(read.max_size) + "-byte buffer");
-    }
     if (!batch_->Fits(information)) FlushBatch();
     batch_->AppendRead(read.token, Status::Ok(), frame.data(8), information);
     return Status::Ok();
-  }
-  if (carried != 0) {
-    return Status::Protocol("failed MS_READ_COMPLETE carries " + std::to_string(carried) +
-                            " bytes");
   }
   // BUFFER_TOO_SMALL: the message stays queued and Information is its size (spec §10.3).
   const uint32_t required = nt == core::nt::kBufferTooSmall ? information : 0;
