@@ -456,7 +456,12 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
    * and `reconnect` is off.
    */
   serve(handler: ServeHandler<M, R>, options?: ServeOptions<R>): Promise<void> {
-    const release = this.#acquireConsumer('serve()');
+    let release: () => void;
+    try {
+      release = this.#acquireConsumer('serve()');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return runServe<M, R>(
       {
         take: (signal) => this.#queue.take(signal),
