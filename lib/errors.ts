@@ -278,6 +278,17 @@ export class ProtocolError extends FltportError {
   }
 }
 
+/**
+ * Base of the codec library's CodecError (lib/codec/errors.ts): an Error-style constructor
+ * (message, options) so that class only had to change its `extends` clause to become a
+ * FltportError with code FLTPORT_CODEC.
+ */
+export class CodecErrorBase extends FltportError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('FLTPORT_CODEC', message, options?.cause === undefined ? {} : { cause: options.cause });
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // The status table (spec §1.3). One row per NTSTATUS native/core/StatusTable.cc knows, in
 // the same order, with the HRESULT fltlib.dll returns for it and the code fltport reports.

@@ -1,5 +1,6 @@
-// CodecError is re-parented onto FltportError (lib/errors.ts) once that exists; until then it
-// extends Error directly and carries the same `code` discipline.
+// CodecError is a FltportError (code FLTPORT_CODEC) through CodecErrorBase, which keeps the
+// Error-style constructor this class calls.
+import { CodecErrorBase } from '../errors.js';
 
 export interface CodecErrorDetails {
   /** Field path inside the value, e.g. `header.name` or `entries[3].size`; '' for the whole value. */
@@ -9,8 +10,8 @@ export interface CodecErrorDetails {
   cause?: unknown;
 }
 
-export class CodecError extends Error {
-  readonly code = 'FLTPORT_CODEC' as const;
+export class CodecError extends CodecErrorBase {
+  override readonly code = 'FLTPORT_CODEC' as const;
   readonly path: string;
   readonly offset: number;
 
