@@ -42,6 +42,9 @@
     'win_sources': [
       'native/napi/BackendNameWin.cc',
       'native/win/CompletionLoop.cc',
+      'native/win/MailslotBackendWin.cc',
+      'native/win/NtApi.cc',
+      'native/win/PortBackendWin.cc',
     ],
     # fltsim-host, the simulated Filter Manager (non-Windows only).
     'fltsim_sources': [
@@ -91,5 +94,35 @@
         }],
       ],
     },
+  ],
+  'conditions': [
+    # The simulated Filter Manager's host program. Generated only once fltsim_sources lists
+    # something (an executable with no sources cannot link), so listing the simulator's files
+    # is all it takes to have `npm install` build it. Not on Windows: there the real Filter
+    # Manager is used, and the Wine lane's Windows build of fltsim comes from CMake.
+    ['OS!="win" and fltsim_sources!=[]', {
+      'targets': [
+        {
+          'target_name': 'fltsim-host',
+          'type': 'executable',
+          'sources': ['<@(fltsim_sources)'],
+          'include_dirs': [
+            'native/core',
+            'native/fltsim/include',
+          ],
+          # Same as the CMake build of the host: C++ exceptions and RTTI on (node's
+          # common.gypi turns both off for addons).
+          'cflags_cc!': ['-fno-exceptions', '-fno-rtti'],
+          'cflags_cc': ['-std=gnu++17'],
+          'ldflags': ['-pthread'],
+          'libraries': ['-pthread'],
+          'xcode_settings': {
+            'GCC_ENABLE_CPP_EXCEPTIONS': 'YES',
+            'GCC_ENABLE_CPP_RTTI': 'YES',
+            'CLANG_CXX_LANGUAGE_STANDARD': 'c++17',
+          },
+        },
+      ],
+    }],
   ],
 }

@@ -2,7 +2,10 @@
 // Counts test results for .ci/run's closing line from ctest's JUnit report and vitest's JSON
 // report. Prints "PASSED FAILED SKIPPED" on stdout and a per-runner breakdown on stderr.
 //
-//   node native/cmake/count-results.mjs CTEST_JUNIT.xml VITEST.json
+//   node native/cmake/count-results.mjs CTEST_JUNIT.xml VITEST.json [MORE_JUNIT.xml...]
+//
+// MORE_JUNIT files are JUnit reports written by CI hook scripts (e.g. native tests run under
+// Wine); each is read like ctest's.
 //
 // Rules, chosen so that a broken run can never read as green:
 // - a missing or unreadable report counts as one failed test;
@@ -22,9 +25,11 @@ export function countCtestJunit(xml) {
     const body = m[3] ?? '';
     const status = /\bstatus="([^"]*)"/.exec(attrs)?.[1] ?? '';
     if (status === 'fail' || status === 'notrun' || /<(failure|error)\b/.test(body)) failed++;
-    else if (status === 'disabled') skipped++;
-    else if (status === 'run') passed++;
-    else failed++; // an unknown status is not evidence of a pass
+    else if (status === 'disabled' || (status === '' && /<skipped\b/.test(body))) skipped++;
+    // JUnit written by other tools (hook scripts) has no status attribute: no failure, no
+    // skip means it passed. A status we do not know is not evidence of a pass.
+    else if (status === 'run' || status === '') passed++;
+    else failed++;
   }
   return { passed, failed, skipped };
 }
@@ -58,8 +63,12 @@ function readReport(path, parse, label) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
-  const [junitPath, vitestPath] = process.argv.slice(2);
-  const c = readReport(junitPath, countCtestJunit, 'ctest');
-  const v = readReport(vitestPath, (t) => countVitestJson(JSON.parse(t)), 'vitest');
-  console.log(`${c.passed + v.passed} ${c.failed + v.failed} ${c.skipped + v.skipped}`);
+  const [junitPath, vitestPath, ...more] = process.argv.slice(2);
+  const parts = [
+    readReport(junitPath, countCtestJunit, 'ctest'),
+    readReport(vitestPath, (t) => countVitestJson(JSON.parse(t)), 'vitest'),
+    ...more.map((p) => readReport(p, countCtestJunit, p)),
+  ];
+  const sum = (k) => parts.reduce((n, c) => n + c[k], 0);
+  console.log(`${sum('passed')} ${sum('failed')} ${sum('skipped')}`);
 }

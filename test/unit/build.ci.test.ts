@@ -35,6 +35,17 @@ describe('count-results: ctest JUnit', () => {
     expect(ctest(xml)).toEqual({ passed: 1, failed: 3, skipped: 1 });
   });
 
+  it('reads JUnit from other tools (no status attribute) by its failure and skipped elements', () => {
+    const xml = `<testsuites><testsuite name="wine">
+  <testcase name="a" classname="win"/>
+  <testcase name="b" classname="win"><failure message="got 0x80070005"/></testcase>
+  <testcase name="c" classname="win"><error message="crashed"/></testcase>
+  <testcase name="d" classname="win"><skipped/></testcase>
+  <testcase name="e" classname="win"><system-out>ok</system-out></testcase>
+</testsuite></testsuites>`;
+    expect(ctest(xml)).toEqual({ passed: 2, failed: 2, skipped: 1 });
+  });
+
   it('counts nothing in an empty report, and an unknown status as failed', () => {
     expect(ctest('<testsuite tests="0"></testsuite>')).toEqual({ passed: 0, failed: 0, skipped: 0 });
     expect(ctest('<testsuite><testcase name="x" status="weird"/></testsuite>')).toEqual({ passed: 0, failed: 1, skipped: 0 });
@@ -81,6 +92,12 @@ describe('count-results CLI', () => {
     const r = cli(join(dir, 'j.xml'), join(dir, 'v.json'));
     expect(r.status).toBe(0);
     expect(r.out).toBe('5 1 2');
+  });
+
+  it('adds the JUnit reports of CI hooks after the two main reports', () => {
+    writeFileSync(join(dir, 'hook.xml'), '<testsuite><testcase name="w1"/><testcase name="w2"><failure/></testcase></testsuite>');
+    const r = cli(join(dir, 'j.xml'), join(dir, 'v.json'), join(dir, 'hook.xml'));
+    expect(r.out).toBe('6 2 2');
   });
 
   it('counts a missing or corrupt report as a failure', () => {
