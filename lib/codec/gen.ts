@@ -84,7 +84,7 @@ export class Gen {
       index = this.#consts.length;
       this.#consts.push(value);
     }
-    return `k${index}`;
+    return `$k${index}`;
   }
 
   /** A statement that throws CodecError; `message` is a JS expression. */
@@ -101,7 +101,7 @@ export class Gen {
   }
 
   build<F>(params: string, bodyTail: string): F {
-    const names = this.#consts.map((_, index) => `k${index}`);
+    const names = this.#consts.map((_, index) => `$k${index}`);
     const source = `"use strict";\nreturn function (${params}) {\n${this.#lines.join('\n')}\n${bodyTail}\n};`;
     // new Function is the point: one specialised function per schema and target.
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
