@@ -27,6 +27,8 @@
     # Linux/macOS backend: fltsim client.
     'posix_sources': [
       'native/napi/BackendNamePosix.cc',
+      'native/posix/ControlClient.cc',
+      'native/posix/FilterManagementPosix.cc',
       'native/posix/FltsimStream.cc',
       'native/posix/FrameBuilder.cc',
       'native/posix/FrameChannel.cc',
