@@ -142,8 +142,12 @@ void EventPump::Finalize(Napi::Env env, std::shared_ptr<EventPump>* self, EventP
   }
   context->held_.clear();
   if (env != nullptr) {
-    context->on_batch_.Reset();
-    context->on_stopped_.Reset();
+    try {
+      context->on_batch_.Reset();
+      context->on_stopped_.Reset();
+    } catch (...) {
+      // Tearing down: Node frees the references with the environment.
+    }
   }
   delete self;  // may destroy the pump: nothing below may touch `context`
 }
@@ -155,20 +159,35 @@ void EventPump::CallJs(Napi::Env env, Napi::Function, EventPump* pump, core::Mes
     return;
   }
   std::unique_ptr<core::MessageBatch> item(IsRealBatch(data) ? data : nullptr);
+  // Node may still dispatch queued calls while a Worker is being terminated, when no JS can
+  // run: every napi call then fails. Nothing may escape as a C++ exception from here (it
+  // would abort the process); the batch is freed by whoever holds it when the throw unwinds.
+  try {
+    pump->Dispatch(env, data, std::move(item));
+  } catch (const Napi::Error& e) {
+    JsErrors::ThrowToJs(env, e);
+  } catch (...) {
+    // std::bad_alloc building a batch object: the batch is freed; nothing to tell JS with.
+  }
+}
+
+// JS thread.
+void EventPump::Dispatch(Napi::Env env, core::MessageBatch* data,
+                         std::unique_ptr<core::MessageBatch> item) {
   if (data == AttachMarker()) {
-    pump->attached_ = true;
+    attached_ = true;
     // Flush in arrival order. A throwing callback must not drop the rest of the held
     // deliveries: run them all, then rethrow the first failure (it becomes an uncaught
     // exception, as any throw from an event callback would).
     std::unique_ptr<Napi::Error> first;
-    while (!pump->held_.empty()) {
-      std::unique_ptr<core::MessageBatch> next = std::move(pump->held_.front());
-      pump->held_.pop_front();
+    while (!held_.empty()) {
+      std::unique_ptr<core::MessageBatch> next = std::move(held_.front());
+      held_.pop_front();
       try {
         if (next) {
-          pump->Deliver(env, std::move(next));
+          Deliver(env, std::move(next));
         } else {
-          pump->DeliverStop(env);
+          DeliverStop(env);
         }
       } catch (const Napi::Error& e) {
         if (!first) first = std::make_unique<Napi::Error>(e);
@@ -177,14 +196,14 @@ void EventPump::CallJs(Napi::Env env, Napi::Function, EventPump* pump, core::Mes
     if (first) throw *first;
     return;
   }
-  if (!pump->attached_) {
-    pump->held_.push_back(std::move(item));  // null = the stop
+  if (!attached_) {
+    held_.push_back(std::move(item));  // null = the stop
     return;
   }
   if (item) {
-    pump->Deliver(env, std::move(item));
+    Deliver(env, std::move(item));
   } else {
-    pump->DeliverStop(env);
+    DeliverStop(env);
   }
 }
 

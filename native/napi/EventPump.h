@@ -81,7 +81,8 @@ class EventPump final : public core::PortEvents, public core::MailslotEvents {
   // Any thread: queue `item` (a batch, or a marker); false if the TSFN no longer takes
   // calls (the caller still owns a batch then).
   bool Push(core::MessageBatch* item);
-  // JS thread.
+  // JS thread: CallJs's body; may throw.
+  void Dispatch(Napi::Env env, core::MessageBatch* data, std::unique_ptr<core::MessageBatch> item);
   void Deliver(Napi::Env env, std::unique_ptr<core::MessageBatch> batch);
   void DeliverStop(Napi::Env env);
 

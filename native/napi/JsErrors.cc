@@ -112,6 +112,16 @@ core::Status JsErrors::Closed(const char* syscall, const char* what) {
 }
 
 // JS thread.
+void JsErrors::ThrowToJs(Napi::Env env, const Napi::Error& error) noexcept {
+  try {
+    napi_value value = error.Value();
+    if (value != nullptr) napi_throw(env, value);
+  } catch (...) {
+    // The environment is going away: there is no JS left to tell.
+  }
+}
+
+// JS thread.
 void JsErrors::ThrowType(Napi::Env env, const std::string& message) {
   Napi::Error err = Napi::TypeError::New(env, message);
   err.Set("code", "ERR_INVALID_ARG_TYPE");

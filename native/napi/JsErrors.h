@@ -40,6 +40,12 @@ class JsErrors {
   // call fails with ERROR_INVALID_HANDLE (0x80070006). Used for calls made after close().
   static core::Status Closed(const char* syscall, const char* what);
 
+  // JS thread, at the top of a callback Node invokes (TSFN call, async-work completion):
+  // hand `error` to JS as a pending exception (it becomes an uncaught exception, like any
+  // throw from an event callback). Never throws: while an environment is being torn down
+  // JS cannot run and napi_throw fails; a C++ exception escaping there would abort.
+  static void ThrowToJs(Napi::Env env, const Napi::Error& error) noexcept;
+
   // JS thread. Throw a TypeError / RangeError with Node's error codes.
   [[noreturn]] static void ThrowType(Napi::Env env, const std::string& message);
   [[noreturn]] static void ThrowRange(Napi::Env env, const std::string& message);

@@ -44,36 +44,47 @@ void PromiseWorker::Execute() {
   }
 }
 
-// JS thread.
+// JS thread. Bookkeeping only (counters, releasing a thread-safe function): must not throw.
 void PromiseWorker::RunFinally() {
   if (finally_) {
     Finally f = std::move(finally_);
     finally_ = nullptr;
-    f(Env());
+    try {
+      f(Env());
+    } catch (...) {
+    }
   }
 }
 
-// JS thread.
+// JS thread. Also reached while a Worker is being terminated, when no JS can run and every
+// napi call fails: nothing may escape as a C++ exception then (it would abort the process).
 void PromiseWorker::OnOK() {
   Napi::Env env = Env();
-  Napi::HandleScope scope(env);
   RunFinally();
-  if (!status_.ok()) {
-    deferred_.Reject(JsErrors::Make(env, status_));
-    return;
-  }
   try {
-    deferred_.Resolve(settle_ ? settle_(env) : env.Undefined());
-  } catch (const Napi::Error& e) {
-    deferred_.Reject(e.Value());
+    Napi::HandleScope scope(env);
+    if (!status_.ok()) {
+      deferred_.Reject(JsErrors::Make(env, status_));
+      return;
+    }
+    try {
+      deferred_.Resolve(settle_ ? settle_(env) : env.Undefined());
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  } catch (...) {
+    // Tearing down: no one is left to settle the promise for.
   }
 }
 
 // JS thread. Only reached if AsyncWorker itself failed (SetError is never called).
 void PromiseWorker::OnError(const Napi::Error& e) {
-  Napi::HandleScope scope(Env());
   RunFinally();
-  deferred_.Reject(e.Value());
+  try {
+    Napi::HandleScope scope(Env());
+    deferred_.Reject(e.Value());
+  } catch (...) {
+  }
 }
 
 }  // namespace fltport::napi

@@ -1,0 +1,141 @@
+// How a process or a Worker ends with ports open (forked children; the host is a scripted
+// wire peer in this process, see stub-host.ts). Each test asserts the exit code, what the
+// child printed, and what the host saw: a CANCEL proves the port was closed by fltport
+// (cleanup hook, finalizer), not merely dropped by the OS when the process died.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { runFixture, startFixture } from './child.js';
+import { StubHost } from './stub-host.js';
+
+let host: StubHost;
+beforeEach(async () => {
+  host = await StubHost.start();
+});
+afterEach(async () => {
+  await host.close();
+});
+
+const env = () => ({ FLTSIM_RUNTIME_DIR: host.dir });
+
+describe('process exit with an open port', () => {
+  it('an unreferenced port lets the process exit by itself; the cleanup hook closes it', async () => {
+    const child = startFixture('open-port.mjs', { args: ['unref-exit'], env: env(), timeoutMs: 10_000 });
+    const conn = await host.connection(0, 1);
+    conn.deliver(Buffer.from('one'));
+    const out = await child.exited;
+    expect(out.timedOut).toBe(false);
+    expect(out.signal).toBeNull();
+    expect(out.code).toBe(0);
+    expect(out.results).toEqual([{ phase: 'connected' }, { phase: 'batch', messageCount: 1 }]);
+    await conn.ended;
+    // Close() ran at teardown (cancel + drain), rather than the OS dropping the socket.
+    expect(conn.cancels).toBe(1);
+  });
+
+  it('process.exit() with a referenced port exits with its code and no crash', async () => {
+    const child = startFixture('open-port.mjs', { args: ['process-exit'], env: env(), timeoutMs: 10_000 });
+    const conn = await host.connection(0, 1);
+    conn.deliver(Buffer.from('one'));
+    const out = await child.exited;
+    expect(out.timedOut).toBe(false);
+    expect(out.signal).toBeNull();
+    expect(out.code).toBe(3);
+    expect(out.stderr).toBe('');
+    await conn.ended;
+  });
+
+  it.each(['ref-stays', 'unref-ref'])(
+    '%s: a referenced port keeps the process alive until the driver disconnects',
+    async (mode) => {
+      const child = startFixture('open-port.mjs', { args: [mode], env: env(), timeoutMs: 15_000 });
+      const conn = await host.connection(0, 1);
+      await child.result((r) => r.phase === 'connected');
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(child.alive()).toBe(true);
+      const disconnectedAt = performance.now();
+      conn.disconnect();
+      const out = await child.exited;
+      expect(out.timedOut).toBe(false);
+      expect(out.code).toBe(0);
+      // Once JS was told, nothing holds the loop: the exit follows the stop promptly.
+      expect(performance.now() - disconnectedAt).toBeLessThan(5_000);
+      expect(out.results).toEqual([
+        { phase: 'connected' },
+        { phase: 'stopped', reason: 'disconnected', error: expect.objectContaining({ ntstatus: 0xc0000037 }) },
+      ]);
+    },
+  );
+});
+
+describe('garbage collection', () => {
+  it('closes an unreachable, unclosed port; onStopped still runs and the process exits', async () => {
+    const child = startFixture('gc-port.mjs', { execArgv: ['--expose-gc'], env: env(), timeoutMs: 15_000 });
+    const conn = await host.connection(0, 1);
+    const out = await child.exited;
+    expect(out.timedOut).toBe(false);
+    expect(out.code).toBe(0);
+    expect(out.results).toEqual([
+      { phase: 'connected' },
+      { phase: 'done', stopped: { reason: 'closed', error: null }, collected: true },
+    ]);
+    await conn.ended;
+    expect(conn.cancels).toBe(1);
+  });
+});
+
+describe('worker_threads', () => {
+  it.each([
+    ['terminate', 1],
+    ['unref-end', 0],
+    ['worker-exit', 5],
+  ])('%s: the Worker ends with its port open; the cleanup hook closes it', async (mode, workerCode) => {
+    const child = startFixture('worker-port.mjs', { args: [mode], env: env(), timeoutMs: 15_000 });
+    const conn = await host.connection(0, 1);
+    conn.deliver(Buffer.from('to the worker'));
+    const out = await child.exited;
+    expect(out.timedOut).toBe(false);
+    expect(out.signal).toBeNull();
+    expect(out.code).toBe(0);
+    expect(out.results).toEqual([{ phase: 'worker-exited', code: workerCode, gotBatch: true }]);
+    await conn.ended;
+    expect(conn.cancels).toBe(1);
+  });
+
+  it('frees batches still queued when a Worker is terminated (no growth over rounds)', async () => {
+    await host.close();
+    const size = 4 << 20;
+    host = await StubHost.start({ autoDeliver: { size, count: 64 } });
+    const rounds = 8;
+    const out = await runFixture('worker-port.mjs', { args: ['flood', String(rounds)], env: env(), timeoutMs: 60_000 });
+    expect(out.timedOut).toBe(false);
+    expect(out.code).toBe(0);
+    const flooded = out.results.find((r) => r.phase === 'flooded')!;
+    expect(flooded.rounds).toBe(rounds);
+    // Every round put (concurrency + highWaterMark) messages of 4 MiB in flight.
+    expect(host.connections).toHaveLength(rounds);
+    for (const c of host.connections) expect(c.delivered).toBeGreaterThanOrEqual(4);
+    const inFlightPerRound = Math.min(...host.connections.map((c) => c.delivered)) * size;
+    // Growth is measured over the rounds after the two warm-up ones; leaking the queued
+    // batches would add about one round's in-flight bytes per round. Allow half of that.
+    expect(flooded.growth as number).toBeLessThan(((rounds - 2) * inFlightPerRound) / 2);
+  }, 90_000);
+});
+
+describe('connect failures', () => {
+  it('a failed connect releases everything: the process exits by itself at once', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'fltport-nohost-'));
+    try {
+      const out = await runFixture('connect-fail.mjs', { env: { FLTSIM_RUNTIME_DIR: empty }, timeoutMs: 10_000 });
+      expect(out.timedOut).toBe(false);
+      expect(out.code).toBe(0);
+      expect(out.elapsedMs).toBeLessThan(8_000);
+      expect(out.results).toEqual([
+        { phase: 'rejected', error: expect.objectContaining({ code: 'FLTPORT_NATIVE', origin: 'errno', errno: 2 }) },
+      ]);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
