@@ -2,7 +2,7 @@
 // line per command, "verb key=value ...", answered by one CONTROL_RESULT line with the same
 // tag; CONTROL_EVENT lines in between are not answers and are skipped. Values are
 // percent-encoded (every byte outside 0x21..0x7E, and '%' and '=', as %XX), so a line
-// splits on spaces. An answer is "ok key=value ..." or "error status=0xC0000034 ...".
+// splits on spaces. An answer is "ok key=value ..." or "error status=0xC0000034 message=...".
 //
 // Threads: one client is used by one thread at a time (a worker running a filter
 // management call); it blocks on the stream with a deadline.

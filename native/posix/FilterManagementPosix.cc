@@ -11,7 +11,7 @@
 //   filters.attach filter=F volume=V [instance=I]                -> ok instance=NAME
 //   filters.detach filter=F volume=V [instance=I]                -> ok
 //   volumes.dosname volume=V                                     -> ok dos=C:
-// Any command may answer "error status=0x........": the NTSTATUS fltlib's function would
+// Any command may answer "error status=0x........ message=...": the NTSTATUS fltlib's function would
 // have got, translated here as fltlib does (spec §1.3).
 //
 // Threads: every function runs on a worker thread and blocks on the stream (bounded).
@@ -46,7 +46,7 @@ Status Run(const ManagementContext& ctx, const char* api, const std::string& ver
   }
   if (!reply->ok) {
     Status e = Status::FromNtStatus(reply->status, api);
-    if (const std::string* d = reply->Find("detail")) e.detail = *d;
+    if (const std::string* m = reply->Find("message")) e.detail = *m;
     return e;
   }
   return Status::Ok();

@@ -99,7 +99,7 @@ void TestCommandsAndErrorsTranslateLikeFltlib() {
   ManagementContext ctx{peer.dir()};
   Status s;
   std::string sent = Exchange(peer, [&] { return fltport::core::LoadFilter(ctx, u"Nope"); },
-                              "error status=0xC01C0013 detail=no%20such%20filter", &s);
+                              "error status=0xC01C0013 message=no%20such%20filter", &s);
   ExpectEq(sent, std::string("filters.load filter=Nope"), "command");
   ExpectEq(s.origin, StatusOrigin::kNtStatus, "origin");
   ExpectEq(s.ntstatus, 0xC01C0013u, "STATUS_FLT_FILTER_NOT_FOUND");
