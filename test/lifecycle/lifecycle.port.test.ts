@@ -69,6 +69,29 @@ describe('process exit with an open port', () => {
   );
 });
 
+describe('mailslots', () => {
+  it('an unreferenced mailslot with a read pending lets the process exit; cleanup closes it', async () => {
+    const child = startFixture('open-mailslot.mjs', { args: ['unref-exit'], env: env(), timeoutMs: 10_000 });
+    const slot = await host.mailslot('\\\\.\\mailslot\\fltport\\life');
+    const out = await child.exited;
+    expect(out.timedOut).toBe(false);
+    expect(out.code).toBe(0);
+    expect(out.results).toEqual([{ phase: 'created' }]);
+    await slot.ended;
+    expect(slot.cancels).toBe(1);
+  });
+
+  it('a referenced mailslot keeps the process alive', async () => {
+    const child = startFixture('open-mailslot.mjs', { args: ['ref-stays'], env: env(), timeoutMs: 3_000 });
+    await child.result((r) => r.phase === 'created');
+    const out = await child.exited;
+    // Killed at its bound: nothing but the mailslot kept it running.
+    expect(out.timedOut).toBe(true);
+    expect(out.signal).toBe('SIGKILL');
+    expect(out.results).toEqual([{ phase: 'created' }]);
+  });
+});
+
 describe('garbage collection', () => {
   it('closes an unreachable, unclosed port; onStopped still runs and the process exits', async () => {
     const child = startFixture('gc-port.mjs', { execArgv: ['--expose-gc'], env: env(), timeoutMs: 15_000 });

@@ -27,7 +27,19 @@ const REPLY = 15;
 const REPLY_RESULT = 16;
 const SEND = 17;
 const SEND_RESULT = 18;
+const MS_CREATE = 30;
+const MS_OPEN = 31;
+const MS_OPEN_RESULT = 32;
+const MS_READ = 33;
+const MS_READ_COMPLETE = 34;
+const MS_WRITE = 35;
+const MS_WRITE_RESULT = 36;
+const MS_QUERY = 37;
+const MS_QUERY_RESULT = 38;
+const MS_SET = 39;
+const MS_SET_RESULT = 40;
 const KIND_PORT = 1;
+const KIND_MAILSLOT = 2;
 const MAGIC = 0x4d495346;
 const CANCEL_ALL = 0xffffffffffffffffn;
 
@@ -35,6 +47,7 @@ export const STATUS_CANCELLED = 0xc0000120;
 export const STATUS_PORT_DISCONNECTED = 0xc0000037;
 export const STATUS_FLT_NO_WAITER_FOR_REPLY = 0xc01c0020;
 export const STATUS_OBJECT_NAME_NOT_FOUND = 0xc0000034;
+export const STATUS_OBJECT_NAME_COLLISION = 0xc0000035;
 
 interface Frame {
   type: number;
@@ -195,6 +208,75 @@ export class StubConnection {
   }
 }
 
+/** The server end of one mailslot (CreateMailslot); client writes queue or complete reads. */
+export class StubMailslot {
+  readonly name: string;
+  readonly maxMessageSize: number;
+  readTimeout: bigint;
+  cancels = 0;
+  readonly messages: Buffer[] = [];
+  #reads: { tag: bigint; size: number }[] = [];
+  #socket: Socket;
+  readonly ended: Promise<void>;
+
+  constructor(socket: Socket, name: string, maxMessageSize: number, readTimeout: bigint) {
+    this.#socket = socket;
+    this.name = name;
+    this.maxMessageSize = maxMessageSize;
+    this.readTimeout = readTimeout;
+    this.ended = new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
+  get pendingReads(): number {
+    return this.#reads.length;
+  }
+
+  write(message: Buffer): void {
+    this.messages.push(message);
+    this.#pump();
+  }
+
+  onFrame(f: Frame): void {
+    switch (f.type) {
+      case MS_READ:
+        this.#reads.push({ tag: f.tag, size: f.body.readUInt32LE(0) });
+        this.#pump();
+        break;
+      case CANCEL:
+        this.cancels++;
+        for (const r of this.#reads.splice(0)) {
+          this.#socket.write(frame(MS_READ_COMPLETE, r.tag, statusBody(STATUS_CANCELLED)));
+        }
+        break;
+      case MS_QUERY: {
+        const b = Buffer.alloc(32);
+        b.writeUInt32LE(0, 0);
+        b.writeUInt32LE(this.maxMessageSize, 4);
+        b.writeUInt32LE(0, 8);
+        b.writeUInt32LE(this.messages.length ? this.messages[0]!.length : 0xffffffff, 12);
+        b.writeUInt32LE(this.messages.length, 16);
+        b.writeBigInt64LE(this.readTimeout, 24);
+        this.#socket.write(frame(MS_QUERY_RESULT, f.tag, b));
+        break;
+      }
+      case MS_SET:
+        this.readTimeout = f.body.readBigInt64LE(0);
+        this.#socket.write(frame(MS_SET_RESULT, f.tag, statusBody(0)));
+        break;
+      default:
+        throw new Error(`stub host: unexpected mailslot frame type ${f.type}`);
+    }
+  }
+
+  #pump(): void {
+    while (this.#reads.length && this.messages.length) {
+      const r = this.#reads.shift()!;
+      const m = this.messages.shift()!;
+      this.#socket.write(frame(MS_READ_COMPLETE, r.tag, statusBody(0, m.length), m));
+    }
+  }
+}
+
 export interface StubHostOptions {
   /** NTSTATUS answered to CONNECT (0 accepts). */
   connectStatus?: number;
@@ -205,6 +287,7 @@ export interface StubHostOptions {
 export class StubHost {
   readonly dir: string;
   readonly connections: StubConnection[] = [];
+  readonly mailslots = new Map<string, StubMailslot>();
   #server: Server;
   #sockets = new Set<Socket>();
   #waiters: (() => void)[] = [];
@@ -244,6 +327,22 @@ export class StubHost {
     return c;
   }
 
+  /** The mailslot named `name`, once a client created it. */
+  async mailslot(name: string, timeoutMs = 10_000): Promise<StubMailslot> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.mailslots.has(name)) {
+      if (Date.now() > deadline) throw new Error(`stub host: no mailslot ${name}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 50);
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.mailslots.get(name)!;
+  }
+
   async close(): Promise<void> {
     for (const s of this.#sockets) s.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -256,6 +355,8 @@ export class StubHost {
     socket.on('error', () => {});
     let pending = Buffer.alloc(0);
     let conn: StubConnection | undefined;
+    let slot: StubMailslot | undefined; // the server end this stream created
+    let target: StubMailslot | undefined; // the mailslot this client stream opened
     socket.on('data', (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
       while (pending.length >= 16 && pending.length >= pending.readUInt32LE(0)) {
@@ -267,8 +368,31 @@ export class StubHost {
         };
         pending = pending.subarray(length);
         if (f.type === HELLO) {
-          const ok = f.body.readUInt32LE(0) === MAGIC && f.body.readUInt16LE(6) === KIND_PORT;
+          const kind = f.body.readUInt16LE(6);
+          const ok = f.body.readUInt32LE(0) === MAGIC && (kind === KIND_PORT || kind === KIND_MAILSLOT);
           socket.write(frame(HELLO_RESULT, f.tag, statusBody(ok ? 0 : 0xc00000bb)));
+        } else if (f.type === MS_CREATE) {
+          const nameBytes = f.body.readUInt16LE(16);
+          const name = f.body.subarray(24, 24 + nameBytes).toString('utf16le');
+          if (this.mailslots.has(name)) {
+            socket.write(frame(MS_OPEN_RESULT, f.tag, statusBody(STATUS_OBJECT_NAME_COLLISION)));
+          } else {
+            slot = new StubMailslot(socket, name, f.body.readUInt32LE(0), f.body.readBigInt64LE(8));
+            this.mailslots.set(name, slot);
+            const created = slot;
+            socket.once('close', () => this.mailslots.delete(created.name));
+            socket.write(frame(MS_OPEN_RESULT, f.tag, statusBody(0)));
+            for (const w of this.#waiters.splice(0)) w();
+          }
+        } else if (f.type === MS_OPEN) {
+          const nameBytes = f.body.readUInt16LE(0);
+          target = this.mailslots.get(f.body.subarray(8, 8 + nameBytes).toString('utf16le'));
+          socket.write(frame(MS_OPEN_RESULT, f.tag, statusBody(target ? 0 : STATUS_OBJECT_NAME_NOT_FOUND)));
+        } else if (f.type === MS_WRITE && target) {
+          target.write(Buffer.from(f.body));
+          socket.write(frame(MS_WRITE_RESULT, f.tag, statusBody(0, f.body.length)));
+        } else if (slot) {
+          slot.onFrame(f);
         } else if (f.type === CONNECT) {
           const nameBytes = f.body.readUInt16LE(4);
           const contextBytes = f.body.readUInt16LE(6);
