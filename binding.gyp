@@ -44,6 +44,8 @@
     'win_sources': [
       'native/napi/BackendNameWin.cc',
       'native/win/CompletionLoop.cc',
+      'native/win/FilterInfoDecoder.cc',
+      'native/win/FilterManagementWin.cc',
       'native/win/MailslotBackendWin.cc',
       'native/win/NtApi.cc',
       'native/win/PortBackendWin.cc',
