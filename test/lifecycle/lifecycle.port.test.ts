@@ -146,7 +146,17 @@ describe('worker_threads', () => {
   }, 90_000);
 });
 
-describe('connect failures', () => {
+describe('connect', () => {
+  it('holds batches that complete before connect() settles, then flushes them in order', async () => {
+    await host.close();
+    host = await StubHost.start({ autoDeliver: { size: 24, count: 6 } });
+    for (let round = 0; round < 3; round++) {
+      const out = await runFixture('early-batches.mjs', { env: env(), timeoutMs: 10_000 });
+      expect(out.code).toBe(0);
+      expect(out.results).toEqual([{ early: 0, ids: ['1', '2', '3', '4', '5', '6'] }]);
+    }
+  });
+
   it('a failed connect releases everything: the process exits by itself at once', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'fltport-nohost-'));
     try {

@@ -117,6 +117,19 @@ describe('NativePort data path', () => {
     expect(s.stops).toEqual([{ reason: 'closed', error: null }]);
   });
 
+  it('holds deliveries that beat connect() until it resolved, in order', async () => {
+    await host.close();
+    // The host answers every GET at once: messages reach the addon while connect() is still
+    // on its pool thread. open() asserts no callback runs before its await continued.
+    host = await StubHost.start({ autoDeliver: { size: 24, count: 6 } });
+    for (let round = 0; round < 5; round++) {
+      const s = await open({ concurrency: 3, highWaterMark: 64 });
+      await s.until(() => messages(s.batches).length === 6, 'six messages');
+      expect(messages(s.batches).map((m) => m.id)).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
+      await s.port.close();
+    }
+  });
+
   it('sends replies and reports each outcome under its token', async () => {
     const seen: unknown[] = [];
     binding.setErrorFactory((info) => {
