@@ -61,8 +61,10 @@ export abstract class Codec<T, I = T> implements CodecOps<T, I> {
   abstract readonly kind: string;
   /** Name given with `named()`/`struct(..., {name})`; used by the C emitter and docs. */
   typeName: string | undefined;
-  readonly #compiled = new Map<Target, Compiled<T, I>>();
-  readonly #views = new Map<Target, TargetView<T, I>>();
+  // Loosely typed so that private state does not make Codec invariant in T and I
+  // (Codec<number> must be usable where Codec<unknown> is expected).
+  readonly #compiled = new Map<Target, Compiled<any, any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
+  readonly #views = new Map<Target, TargetView<any, any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
   protected defaultTarget: Target = 'x64';
 
   abstract layoutFor(target: Target): Layout;
@@ -108,7 +110,7 @@ export abstract class Codec<T, I = T> implements CodecOps<T, I> {
 
   /** The same codec laid out for another target (pointer-sized fields change size). */
   for(target: Target): CodecOps<T, I> {
-    let view = this.#views.get(target);
+    let view: TargetView<T, I> | undefined = this.#views.get(target);
     if (view === undefined) {
       view = new TargetView(this, target);
       this.#views.set(target, view);
@@ -146,8 +148,8 @@ export abstract class Codec<T, I = T> implements CodecOps<T, I> {
   }
 
   /** @internal */
-  compiled(target: Target): Compiled<T, I> {
-    let compiled = this.#compiled.get(target);
+  compiled(target: Target): Compiled<T, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+    let compiled: Compiled<T, I> | undefined = this.#compiled.get(target);
     if (compiled === undefined) {
       compiled = compile(this, target);
       this.#compiled.set(target, compiled);

@@ -73,8 +73,8 @@ export interface FlagsOptions {
   unknown?: 'error' | 'ignore';
 }
 
-export type FlagsObject<M> = { [K in keyof M]: boolean };
-export type FlagsObjectInput<M> = { [K in keyof M]?: boolean };
+export type FlagsObject<M> = { -readonly [K in keyof M]: boolean };
+export type FlagsObjectInput<M> = { -readonly [K in keyof M]?: boolean };
 
 export class FlagsCodec<M extends Record<string, number>, V, I> extends Codec<V, I> {
   readonly kind = 'flags';

@@ -1,6 +1,6 @@
 // Public entry of the codec library: typed, compiled encoders/decoders for C structs laid out
 // as MSVC lays them out on x64, x86 and arm64 Windows.
-export { Codec, type CodecOps, type DecodedWithLength, type Infer, type InferInput, type Layout } from './codec.js';
+export { Codec, type AnyCodec, type CodecOps, type DecodedWithLength, type Infer, type InferInput, type Layout } from './codec.js';
 export { CodecError, type CodecErrorDetails } from './errors.js';
 export { type Target, targets, pointerSize } from './gen.js';
 export {

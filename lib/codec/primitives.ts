@@ -41,7 +41,7 @@ export class IntCodec extends Codec<number> {
   emitWrite(g: Gen, val: string, off: string, path: Path): undefined {
     const info = intInfo[this.kind];
     const x = g.hoist(val);
-    g.line(`if (${info.check(x)}) ${g.fail(`"expected an integer in ${info.range}, got " + ${g.ref(show)}(${x})`, path, off)}`);
+    g.line(`if (typeof ${x} !== "number" || ${info.check(x)}) ${g.fail(`"expected an integer in ${info.range}, got " + ${g.ref(show)}(${x})`, path, off)}`);
     g.line(info.size === 1 ? `D.set${info.getter}(${off}, ${x});` : `D.set${info.getter}(${off}, ${x}, true);`);
     return undefined;
   }

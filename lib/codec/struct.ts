@@ -4,7 +4,6 @@
 // offsets, aligned relative to the struct's start exactly as a C compiler would place them.
 import { type AnyCodec, Codec, type Infer, type InferInput, type Layout, type Located, type ReadOut, truncated } from './codec.js';
 import { type Gen, type Path, type Scope, type ScopeEntry, type Target, addOffset, alignUp, childPath, pathExpr, show } from './gen.js';
-import type { VariantCodec } from './variant.js';
 
 export type Pack = 1 | 2 | 4 | 8 | 16;
 
@@ -43,16 +42,18 @@ type Fields = Record<string, AnyCodec>;
 
 type Expand<T> = T extends unknown ? { [K in keyof T]: T[K] } : never;
 type UnionToIntersection<U> = (U extends unknown ? (arg: U) => void : never) extends (arg: infer I) => void ? I : never;
-type AnyVariant = VariantCodec<string, Record<PropertyKey, AnyCodec>>;
+// Matched structurally: VariantCodec is invariant in its cases (they appear in encode's
+// parameter), so `extends VariantCodec<string, Record<...>>` would never match.
+type VariantLike = { readonly kind: 'variant'; readonly tag: string; readonly cases: object };
 
-type VariantKeys<F> = { [K in keyof F]: F[K] extends AnyVariant ? K : never }[keyof F];
-type TagKeys<F> = { [K in keyof F]: F[K] extends VariantCodec<infer T, Record<PropertyKey, AnyCodec>> ? T : never }[keyof F];
+type VariantKeys<F> = { [K in keyof F]: F[K] extends VariantLike ? K : never }[keyof F];
+type TagKeys<F> = { [K in keyof F]: F[K] extends { readonly kind: 'variant'; readonly tag: infer T } ? T : never }[keyof F];
 
 type CaseUnion<T extends string, K extends PropertyKey, C, Mode> = {
   [P in keyof C]: { [Q in T]: P } & { [Q in K]: Mode extends 'value' ? Infer<C[P]> : InferInput<C[P]> };
 }[keyof C];
 type Boxed<F, Mode> = {
-  [K in VariantKeys<F>]: F[K] extends VariantCodec<infer T, infer C> ? { box: CaseUnion<T, K, C, Mode> } : never;
+  [K in VariantKeys<F>]: F[K] extends { readonly kind: 'variant'; readonly tag: infer T extends string; readonly cases: infer C } ? { box: CaseUnion<T, K, C, Mode> } : never;
 }[VariantKeys<F>];
 type Unbox<B> = B extends { box: unknown } ? B['box'] : never;
 // Boxing stops UnionToIntersection from collapsing one variant's own cases into each other.

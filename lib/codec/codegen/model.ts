@@ -166,9 +166,7 @@ export class Model {
     for (const { name, value } of decl.values) values[name] = Number(value > 0x7fffffffn ? value - 0x1_0000_0000n : value);
     this.imports.add('enumOf');
     this.imports.add('i32');
-    const name = this.nameOf(decl);
     const codec = enumOf(prim.i32, values);
-    if (name !== undefined) codec.typeName = name;
     const literal = `{ ${Object.entries(values).map(([k, v]) => `${k}: ${v}`).join(', ')} }`;
     const built: Built = { codec, ts: `enumOf(i32, ${literal})`, builtin: undefined };
     this.#cache.set(decl, built);
