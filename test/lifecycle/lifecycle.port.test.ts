@@ -82,7 +82,7 @@ describe('mailslots', () => {
   });
 
   it('a referenced mailslot keeps the process alive', async () => {
-    const child = startFixture('open-mailslot.mjs', { args: ['ref-stays'], env: env(), timeoutMs: 3_000 });
+    const child = startFixture('open-mailslot.mjs', { args: ['ref-stays'], env: env(), timeoutMs: 5_000 });
     await child.result((r) => r.phase === 'created');
     const out = await child.exited;
     // Killed at its bound: nothing but the mailslot kept it running.
