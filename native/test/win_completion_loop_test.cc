@@ -23,35 +23,15 @@
 
 #include "CompletionLoop.h"
 #include "Status.h"
+#include "TestHarness.h"
 
 namespace {
 
 using fltport::core::Status;
 using fltport::win::CompletionLoop;
 
-int g_failures = 0;
-int g_checks = 0;
-
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    ++g_checks;                                                       \
-    if (!(cond)) {                                                    \
-      ++g_failures;                                                   \
-      std::printf("  FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond); \
-    }                                                                 \
-  } while (0)
-
-#define CHECK_EQ(a, b)                                                                 \
-  do {                                                                                 \
-    ++g_checks;                                                                        \
-    const auto va = (a);                                                               \
-    const auto vb = (b);                                                               \
-    if (!(va == vb)) {                                                                 \
-      ++g_failures;                                                                    \
-      std::printf("  FAILED %s:%d: %s == %s (0x%llx vs 0x%llx)\n", __FILE__, __LINE__, \
-                  #a, #b, (unsigned long long)va, (unsigned long long)vb);             \
-    }                                                                                  \
-  } while (0)
+using fltport::test::ExpectEq;
+using fltport::test::ExpectTrue;
 
 constexpr ULONG_PTR kPipeKey = 7;
 
@@ -73,8 +53,8 @@ struct Pipe {
                               PIPE_TYPE_MESSAGE | PIPE_READMODE_MESSAGE | PIPE_WAIT, 1, 4096, 4096,
                               0, nullptr);
     client = CreateFileW(name.c_str(), GENERIC_WRITE, 0, nullptr, OPEN_EXISTING, 0, nullptr);
-    CHECK(server != INVALID_HANDLE_VALUE);
-    CHECK(client != INVALID_HANDLE_VALUE);
+    ExpectTrue(server != INVALID_HANDLE_VALUE, "server != INVALID_HANDLE_VALUE");
+    ExpectTrue(client != INVALID_HANDLE_VALUE, "client != INVALID_HANDLE_VALUE");
   }
   ~Pipe() {
     if (client != INVALID_HANDLE_VALUE) CloseHandle(client);
@@ -82,8 +62,8 @@ struct Pipe {
   }
   void Write(const std::string& m) {
     DWORD n = 0;
-    CHECK(WriteFile(client, m.data(), static_cast<DWORD>(m.size()), &n, nullptr));
-    CHECK_EQ(n, static_cast<DWORD>(m.size()));
+    ExpectTrue(WriteFile(client, m.data(), static_cast<DWORD>(m.size()), &n, nullptr), "WriteFile(client, m.data(), static_cast<DWORD>(m.size()), &n, nullptr)");
+    ExpectEq(n, static_cast<DWORD>(m.size()), "n");
   }
 };
 
@@ -141,7 +121,7 @@ void TestBatchingAndDrain() {
     std::unique_lock<std::mutex> lock(sh.mu);
     if (counts.empty() && n == 0 && outstanding == 0) {
       for (Read& r : reads) {
-        CHECK(Issue(server, &r));
+        ExpectTrue(Issue(server, &r), "Issue(server, &r)");
         ++outstanding;
       }
       sh.cv.notify_all();
@@ -164,17 +144,17 @@ void TestBatchingAndDrain() {
     }
     if (got.size() == 4 && !cancel_sent) {
       cancel_sent = true;
-      CHECK(CancelIoEx(server, nullptr));  // the two reads still pending
+      ExpectTrue(CancelIoEx(server, nullptr), "CancelIoEx(server, nullptr)");  // the two reads still pending
     }
     sh.cv.notify_all();
     return outstanding > 0;  // end once every read has completed
   });
 
   CompletionLoop loop;
-  CHECK(loop.Create().ok());
-  CHECK(loop.Associate(pipe.server, kPipeKey).ok());
-  CHECK(loop.Start(&handler).ok());
-  CHECK(sh.WaitFor([&] { return outstanding == 6; }));
+  ExpectTrue(loop.Create().ok(), "loop.Create().ok()");
+  ExpectTrue(loop.Associate(pipe.server, kPipeKey).ok(), "loop.Associate(pipe.server, kPipeKey).ok()");
+  ExpectTrue(loop.Start(&handler).ok(), "loop.Start(&handler).ok()");
+  ExpectTrue(sh.WaitFor([&] { return outstanding == 6; }), "sh.WaitFor([&] { return outstanding == 6; })");
   for (int i = 0; i < 4; ++i) pipe.Write("message " + std::to_string(i));
   Sleep(100);  // let the I/O manager queue all four packets
   {
@@ -184,17 +164,17 @@ void TestBatchingAndDrain() {
   sh.cv.notify_all();
   loop.Join();
   loop.ClosePort();
-  CHECK(!handler.failed);
-  CHECK(counts.size() >= 2);
-  if (counts.size() >= 2) CHECK_EQ(counts[1], 4u);  // one call, four packets
-  CHECK_EQ(got.size(), 4u);
-  for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == "message " + std::to_string(i));
-  CHECK_EQ(cancelled.size(), 2u);
+  ExpectTrue(!handler.failed, "!handler.failed");
+  ExpectTrue(counts.size() >= 2, "counts.size() >= 2");
+  if (counts.size() >= 2) ExpectEq(counts[1], 4u, "counts[1]");  // one call, four packets
+  ExpectEq(got.size(), 4u, "got.size()");
+  for (size_t i = 0; i < got.size(); ++i) ExpectTrue(got[i] == "message " + std::to_string(i), "got[i] == \"message \" + std::to_string(i)");
+  ExpectEq(cancelled.size(), 2u, "cancelled.size()");
   for (const Status& s : cancelled) {
-    CHECK_EQ(s.ntstatus, 0xC0000120u);  // STATUS_CANCELLED, read from OVERLAPPED.Internal
-    CHECK_EQ(s.win32, 995u);            // ERROR_OPERATION_ABORTED, kernel32's mapping
-    CHECK_EQ(s.hresult, 0x800703E3u);
-    CHECK(s.syscall == "ReadFile");
+    ExpectEq(s.ntstatus, 0xC0000120u, "s.ntstatus");  // STATUS_CANCELLED, read from OVERLAPPED.Internal
+    ExpectEq(s.win32, 995u, "s.win32");            // ERROR_OPERATION_ABORTED, kernel32's mapping
+    ExpectEq(s.hresult, 0x800703E3u, "s.hresult");
+    ExpectTrue(s.syscall == "ReadFile", "s.syscall == \"ReadFile\"");
   }
   std::printf("  packets per call: ");
   for (ULONG c : counts) std::printf("%lu ", c);
@@ -235,23 +215,23 @@ void TestWarningStillQueuesPacket() {
     return !done;
   });
   CompletionLoop loop;
-  CHECK(loop.Create().ok());
-  CHECK(loop.Associate(pipe.server, kPipeKey).ok());
-  CHECK(loop.Start(&handler).ok());
-  CHECK(sh.WaitFor([&] { return done; }));
+  ExpectTrue(loop.Create().ok(), "loop.Create().ok()");
+  ExpectTrue(loop.Associate(pipe.server, kPipeKey).ok(), "loop.Associate(pipe.server, kPipeKey).ok()");
+  ExpectTrue(loop.Start(&handler).ok(), "loop.Start(&handler).ok()");
+  ExpectTrue(sh.WaitFor([&] { return done; }), "sh.WaitFor([&] { return done; })");
   loop.Join();
-  CHECK(!immediate);
-  CHECK_EQ(immediate_error, static_cast<DWORD>(ERROR_MORE_DATA));
-  CHECK(queued_predicted);
-  CHECK_EQ(internal, 0x80000005ull);  // STATUS_BUFFER_OVERFLOW, a warning
-  CHECK_EQ(bytes, 64u);
+  ExpectTrue(!immediate, "!immediate");
+  ExpectEq(immediate_error, static_cast<DWORD>(ERROR_MORE_DATA), "immediate_error");
+  ExpectTrue(queued_predicted, "queued_predicted");
+  ExpectEq(internal, 0x80000005ull, "internal");  // STATUS_BUFFER_OVERFLOW, a warning
+  ExpectEq(bytes, 64u, "bytes");
   // An error status (not a warning) predicts no packet.
   OVERLAPPED error_status{};
   error_status.Internal = 0xC0000120;
-  CHECK(!CompletionLoop::PacketQueuedAfterFailure(error_status));
+  ExpectTrue(!CompletionLoop::PacketQueuedAfterFailure(error_status), "!CompletionLoop::PacketQueuedAfterFailure(error_status)");
   OVERLAPPED never_started{};
   never_started.Internal = 0x103;  // STATUS_PENDING: rejected before a request existed
-  CHECK(!CompletionLoop::PacketQueuedAfterFailure(never_started));
+  ExpectTrue(!CompletionLoop::PacketQueuedAfterFailure(never_started), "!CompletionLoop::PacketQueuedAfterFailure(never_started)");
 }
 
 void TestStatusBeyondTheTable() {
@@ -266,7 +246,7 @@ void TestStatusBeyondTheTable() {
     std::lock_guard<std::mutex> lock(sh.mu);
     if (!issued) {
       issued = true;
-      CHECK(Issue(server, &read));
+      ExpectTrue(Issue(server, &read), "Issue(server, &read)");
       sh.cv.notify_all();
       return true;
     }
@@ -280,18 +260,18 @@ void TestStatusBeyondTheTable() {
     return !done;
   });
   CompletionLoop loop;
-  CHECK(loop.Create().ok());
-  CHECK(loop.Associate(pipe.server, kPipeKey).ok());
-  CHECK(loop.Start(&handler).ok());
-  CHECK(sh.WaitFor([&] { return issued; }));
+  ExpectTrue(loop.Create().ok(), "loop.Create().ok()");
+  ExpectTrue(loop.Associate(pipe.server, kPipeKey).ok(), "loop.Associate(pipe.server, kPipeKey).ok()");
+  ExpectTrue(loop.Start(&handler).ok(), "loop.Start(&handler).ok()");
+  ExpectTrue(sh.WaitFor([&] { return issued; }), "sh.WaitFor([&] { return issued; })");
   Sleep(50);
   CloseHandle(pipe.client);  // the pending read fails: STATUS_PIPE_BROKEN
   pipe.client = INVALID_HANDLE_VALUE;
-  CHECK(sh.WaitFor([&] { return done; }));
+  ExpectTrue(sh.WaitFor([&] { return done; }), "sh.WaitFor([&] { return done; })");
   loop.Join();
-  CHECK_EQ(status.ntstatus, 0xC000014Bu);  // STATUS_PIPE_BROKEN: not in core's table
-  CHECK_EQ(status.win32, 109u);            // ERROR_BROKEN_PIPE, from GetOverlappedResult
-  CHECK_EQ(status.hresult, 0x8007006Du);
+  ExpectEq(status.ntstatus, 0xC000014Bu, "status.ntstatus");  // STATUS_PIPE_BROKEN: not in core's table
+  ExpectEq(status.win32, 109u, "status.win32");            // ERROR_BROKEN_PIPE, from GetOverlappedResult
+  ExpectEq(status.hresult, 0x8007006Du, "status.hresult");
 }
 
 void TestWakeCoalescingAndBoundedWait() {
@@ -328,9 +308,9 @@ void TestWakeCoalescingAndBoundedWait() {
     return false;
   });
   CompletionLoop loop;
-  CHECK(loop.Create().ok());
-  CHECK(loop.Start(&handler).ok());
-  CHECK(sh.WaitFor([&] { return phase == 1; }));
+  ExpectTrue(loop.Create().ok(), "loop.Create().ok()");
+  ExpectTrue(loop.Start(&handler).ok(), "loop.Start(&handler).ok()");
+  ExpectTrue(sh.WaitFor([&] { return phase == 1; }), "sh.WaitFor([&] { return phase == 1; })");
   std::thread t1([&] { for (int i = 0; i < 500; ++i) loop.Wake(); });
   std::thread t2([&] { for (int i = 0; i < 500; ++i) loop.Wake(); });
   t1.join();
@@ -340,25 +320,26 @@ void TestWakeCoalescingAndBoundedWait() {
     go = true;
   }
   sh.cv.notify_all();
-  CHECK(sh.WaitFor([&] { return phase == 3; }));
+  ExpectTrue(sh.WaitFor([&] { return phase == 3; }), "sh.WaitFor([&] { return phase == 3; })");
   loop.Join();
   loop.Wake();  // after the thread ended: harmless
   loop.ClosePort();
   loop.Wake();  // after the port closed: nothing is posted
-  CHECK_EQ(wakes_seen, 1);
-  CHECK_EQ(timeouts, 2);
-  CHECK(!handler.failed);
+  ExpectEq(wakes_seen, 1, "wakes_seen");
+  ExpectEq(timeouts, 2, "timeouts");
+  ExpectTrue(!handler.failed, "!handler.failed");
 }
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IONBF, 0);
-  TestBatchingAndDrain();
-  TestWarningStillQueuesPacket();
-  TestStatusBeyondTheTable();
-  TestWakeCoalescingAndBoundedWait();
-  std::printf("win_completion_loop_test: %d checks, %d failed -> %s\n", g_checks, g_failures,
-              g_failures ? "FAIL" : "PASS");
-  return g_failures ? 1 : 0;
+  return fltport::test::Main(
+      argc, argv,
+      {
+          {"loop.batching_and_cancel_drain", &TestBatchingAndDrain},
+          {"loop.warning_still_queues_packet", &TestWarningStillQueuesPacket},
+          {"loop.status_beyond_the_table", &TestStatusBeyondTheTable},
+          {"loop.wake_coalescing_and_bounded_wait", &TestWakeCoalescingAndBoundedWait},
+      });
 }

@@ -23,6 +23,7 @@
 #include "MessageBatch.h"
 #include "NtApi.h"
 #include "Status.h"
+#include "TestHarness.h"
 
 namespace {
 
@@ -34,8 +35,9 @@ using fltport::core::MailslotWrite;
 using fltport::core::MessageBatch;
 using fltport::core::Status;
 
-int g_failures = 0;
-int g_checks = 0;
+using fltport::test::ExpectEq;
+using fltport::test::ExpectTrue;
+
 bool g_overlapped = false;  // which read mode the backend uses on this system (see Probe)
 
 // What this system's mailslots do where implementations differ (spec §10.3, G24), found with
@@ -50,26 +52,7 @@ struct Platform {
   bool exact_count = false;         // GetMailslotInfo counts every queued message
 } g_platform;
 
-#define CHECK(cond)                                                                   \
-  do {                                                                                \
-    ++g_checks;                                                                       \
-    if (!(cond)) {                                                                    \
-      ++g_failures;                                                                   \
-      std::printf("  FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond);                 \
-    }                                                                                 \
-  } while (0)
-
-#define CHECK_EQ(a, b)                                                                \
-  do {                                                                                \
-    ++g_checks;                                                                       \
-    const auto va = (a);                                                              \
-    const auto vb = (b);                                                              \
-    if (!(va == vb)) {                                                                \
-      ++g_failures;                                                                   \
-      std::printf("  FAILED %s:%d: %s == %s (0x%llx vs 0x%llx)\n", __FILE__, __LINE__, \
-                  #a, #b, (unsigned long long)va, (unsigned long long)vb);            \
-    }                                                                                 \
-  } while (0)
+void Probe();
 
 struct Outcome {
   uint64_t token;
@@ -176,8 +159,8 @@ std::unique_ptr<MailslotServer> Create(const std::u16string& name, Recorder* rec
   options.read_timeout_ms = timeout_ms;
   Status status;
   auto server = MailslotServer::Create(options, rec, &status);
-  CHECK(status.ok());
-  CHECK(server != nullptr);
+  ExpectTrue(status.ok(), "status.ok()");
+  ExpectTrue(server != nullptr, "server != nullptr");
   if (!status.ok()) {
     std::printf("  create failed: win32 %u hresult 0x%08x %s\n", status.win32, status.hresult,
                 status.syscall.c_str());
@@ -186,56 +169,58 @@ std::unique_ptr<MailslotServer> Create(const std::u16string& name, Recorder* rec
 }
 
 void TestWriteThenRead() {
+  Probe();
   std::printf("case: write then read, FIFO, one batch for several completions\n");
   Recorder rec;
   const auto name = Name("fifo");
   auto server = Create(name, &rec, fltport::core::kMailslotWaitForever);
   if (!server) return;
-  CHECK(Write(name, "first").ok());
-  CHECK(Write(name, "second message").ok());
-  CHECK(Write(name, "").ok());  // a 0-byte message is a message
+  ExpectTrue(Write(name, "first").ok(), "Write(name, \"first\").ok()");
+  ExpectTrue(Write(name, "second message").ok(), "Write(name, \"second message\").ok()");
+  ExpectTrue(Write(name, "").ok(), "Write(name, \"\").ok()");  // a 0-byte message is a message
 
   MailslotInfo info{};
-  CHECK(server->Info(&info).ok());
+  ExpectTrue(server->Info(&info).ok(), "server->Info(&info).ok()");
   if (g_platform.exact_count) {
-    CHECK_EQ(info.count, 3u);
+    ExpectEq(info.count, 3u, "info.count");
   } else {
-    CHECK(info.count >= 1u);
+    ExpectTrue(info.count >= 1u, "info.count >= 1u");
   }
-  CHECK_EQ(info.next_size, 5u);
-  CHECK_EQ(info.max_message_size, 0u);
-  CHECK_EQ(info.read_timeout_ms, fltport::core::kMailslotWaitForever);
+  ExpectEq(info.next_size, 5u, "info.next_size");
+  ExpectEq(info.max_message_size, 0u, "info.max_message_size");
+  ExpectEq(info.read_timeout_ms, fltport::core::kMailslotWaitForever, "info.read_timeout_ms");
 
   server->Read(1, 64);
   server->Read(2, 64);
   server->Read(3, 64);
   Outcome o;
-  CHECK(rec.Next(&o));
-  CHECK_EQ(o.token, 1u);
-  CHECK(o.status.ok());
-  CHECK(o.bytes == "first");
-  CHECK(rec.Next(&o));
-  CHECK_EQ(o.token, 2u);
-  CHECK(o.bytes == "second message");
-  CHECK(rec.Next(&o));
-  CHECK_EQ(o.token, 3u);
+  ExpectTrue(rec.Next(&o), "rec.Next(&o)");
+  ExpectEq(o.token, 1u, "o.token");
+  ExpectTrue(o.status.ok(), "o.status.ok()");
+  ExpectTrue(o.bytes == "first", "o.bytes == \"first\"");
+  ExpectTrue(rec.Next(&o), "rec.Next(&o)");
+  ExpectEq(o.token, 2u, "o.token");
+  ExpectTrue(o.bytes == "second message", "o.bytes == \"second message\"");
+  ExpectTrue(rec.Next(&o), "rec.Next(&o)");
+  ExpectEq(o.token, 3u, "o.token");
   if (g_platform.zero_length_reads) {
-    CHECK(o.status.ok());
-    CHECK_EQ(o.bytes.size(), 0u);
+    ExpectTrue(o.status.ok(), "o.status.ok()");
+    ExpectEq(o.bytes.size(), 0u, "o.bytes.size()");
   } else {
-    CHECK_EQ(o.status.win32, g_platform.zero_length_error);
-    CHECK(o.status.syscall == "ReadFile");
+    ExpectEq(o.status.win32, g_platform.zero_length_error, "o.status.win32");
+    ExpectTrue(o.status.syscall == "ReadFile", "o.status.syscall == \"ReadFile\"");
   }
-  CHECK(server->Info(&info).ok());
-  CHECK_EQ(info.count, 0u);
-  CHECK_EQ(info.next_size, fltport::core::kMailslotNoMessage);
-  CHECK_EQ(rec.empty_batches(), 0);
+  ExpectTrue(server->Info(&info).ok(), "server->Info(&info).ok()");
+  ExpectEq(info.count, 0u, "info.count");
+  ExpectEq(info.next_size, fltport::core::kMailslotNoMessage, "info.next_size");
+  ExpectEq(rec.empty_batches(), 0, "rec.empty_batches()");
   server->Close();
-  CHECK_EQ(rec.stopped(), 1);
-  CHECK(rec.stop_status().ok());
+  ExpectEq(rec.stopped(), 1, "rec.stopped()");
+  ExpectTrue(rec.stop_status().ok(), "rec.stop_status().ok()");
 }
 
 void TestReadThenWrite() {
+  Probe();
   std::printf("case: a pending read completes when a message arrives\n");
   Recorder rec;
   const auto name = Name("pending");
@@ -243,19 +228,20 @@ void TestReadThenWrite() {
   if (!server) return;
   server->Read(10, 128);
   Outcome o;
-  CHECK(!rec.Next(&o, 200));  // nothing yet: the read is pending in the kernel
+  ExpectTrue(!rec.Next(&o, 200), "!rec.Next(&o, 200)");  // nothing yet: the read is pending in the kernel
   std::string big(100, 'x');
   for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
-  CHECK(Write(name, big).ok());
-  CHECK(rec.Next(&o));
-  CHECK_EQ(o.token, 10u);
-  CHECK(o.status.ok());
-  CHECK(o.bytes == big);
+  ExpectTrue(Write(name, big).ok(), "Write(name, big).ok()");
+  ExpectTrue(rec.Next(&o), "rec.Next(&o)");
+  ExpectEq(o.token, 10u, "o.token");
+  ExpectTrue(o.status.ok(), "o.status.ok()");
+  ExpectTrue(o.bytes == big, "o.bytes == big");
   server->Close();
-  CHECK_EQ(rec.stopped(), 1);
+  ExpectEq(rec.stopped(), 1, "rec.stopped()");
 }
 
 void TestTimeoutZero() {
+  Probe();
   std::printf("case: read timeout 0 on an empty mailslot -> ERROR_SEM_TIMEOUT (G23)\n");
   Recorder rec;
   const auto name = Name("timeout0");
@@ -263,41 +249,43 @@ void TestTimeoutZero() {
   if (!server) return;
   server->Read(20, 64);
   Outcome o;
-  CHECK(rec.Next(&o));
-  CHECK_EQ(o.token, 20u);
-  CHECK_EQ(o.status.win32, static_cast<uint32_t>(ERROR_SEM_TIMEOUT));
-  CHECK_EQ(o.status.hresult, 0x80070079u);
-  CHECK(o.status.syscall == "ReadFile");
+  ExpectTrue(rec.Next(&o), "rec.Next(&o)");
+  ExpectEq(o.token, 20u, "o.token");
+  ExpectEq(o.status.win32, static_cast<uint32_t>(ERROR_SEM_TIMEOUT), "o.status.win32");
+  ExpectEq(o.status.hresult, 0x80070079u, "o.status.hresult");
+  ExpectTrue(o.status.syscall == "ReadFile", "o.status.syscall == \"ReadFile\"");
   server->Close();
 }
 
 void TestTimeoutElapses() {
+  Probe();
   std::printf("case: SetReadTimeout(150) -> pending read fails with ERROR_SEM_TIMEOUT later\n");
   Recorder rec;
   const auto name = Name("timeout150");
   auto server = Create(name, &rec, fltport::core::kMailslotWaitForever);
   if (!server) return;
-  CHECK(server->SetReadTimeout(150).ok());
+  ExpectTrue(server->SetReadTimeout(150).ok(), "server->SetReadTimeout(150).ok()");
   MailslotInfo info{};
-  CHECK(server->Info(&info).ok());
-  CHECK_EQ(info.read_timeout_ms, 150u);
+  ExpectTrue(server->Info(&info).ok(), "server->Info(&info).ok()");
+  ExpectEq(info.read_timeout_ms, 150u, "info.read_timeout_ms");
   const auto start = std::chrono::steady_clock::now();
   server->Read(21, 64);
   Outcome o;
-  CHECK(rec.Next(&o));
+  ExpectTrue(rec.Next(&o), "rec.Next(&o)");
   const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::steady_clock::now() - start)
                           .count();
-  CHECK_EQ(o.token, 21u);
-  CHECK_EQ(o.status.win32, static_cast<uint32_t>(ERROR_SEM_TIMEOUT));
-  CHECK_EQ(o.status.hresult, 0x80070079u);
-  CHECK(waited >= 100);  // it did wait (generous lower bound for timer granularity)
+  ExpectEq(o.token, 21u, "o.token");
+  ExpectEq(o.status.win32, static_cast<uint32_t>(ERROR_SEM_TIMEOUT), "o.status.win32");
+  ExpectEq(o.status.hresult, 0x80070079u, "o.status.hresult");
+  ExpectTrue(waited >= 100, "waited >= 100");  // it did wait (generous lower bound for timer granularity)
   std::printf("  timed out after %lld ms; ntstatus %s0x%08x\n", (long long)waited,
               o.status.has_ntstatus ? "" : "(none) ", o.status.ntstatus);
   server->Close();
 }
 
 void TestInsufficientBuffer() {
+  Probe();
   std::printf("case: read buffer too small -> ERROR_INSUFFICIENT_BUFFER, message kept (G24)\n");
   Recorder rec;
   const auto name = Name("small");
@@ -305,35 +293,36 @@ void TestInsufficientBuffer() {
   if (!server) return;
   std::string msg(100, 'm');
   msg[0] = 'A';
-  CHECK(Write(name, msg).ok());
+  ExpectTrue(Write(name, msg).ok(), "Write(name, msg).ok()");
   server->Read(30, 10);
   Outcome o;
-  CHECK(rec.Next(&o));
-  CHECK_EQ(o.token, 30u);
+  ExpectTrue(rec.Next(&o), "rec.Next(&o)");
+  ExpectEq(o.token, 30u, "o.token");
   MailslotInfo info{};
   if (g_platform.keeps_long_message) {
-    CHECK_EQ(o.status.win32, static_cast<uint32_t>(ERROR_INSUFFICIENT_BUFFER));
-    CHECK_EQ(o.status.hresult, 0x8007007Au);
-    CHECK_EQ(o.required_size, 100u);
-    CHECK(server->Info(&info).ok());
-    CHECK_EQ(info.count, 1u);  // kept
+    ExpectEq(o.status.win32, static_cast<uint32_t>(ERROR_INSUFFICIENT_BUFFER), "o.status.win32");
+    ExpectEq(o.status.hresult, 0x8007007Au, "o.status.hresult");
+    ExpectEq(o.required_size, 100u, "o.required_size");
+    ExpectTrue(server->Info(&info).ok(), "server->Info(&info).ok()");
+    ExpectEq(info.count, 1u, "info.count");  // kept
     server->Read(31, o.required_size);
-    CHECK(rec.Next(&o));
-    CHECK_EQ(o.token, 31u);
-    CHECK(o.status.ok());
-    CHECK(o.bytes == msg);
+    ExpectTrue(rec.Next(&o), "rec.Next(&o)");
+    ExpectEq(o.token, 31u, "o.token");
+    ExpectTrue(o.status.ok(), "o.status.ok()");
+    ExpectTrue(o.bytes == msg, "o.bytes == msg");
   } else {
     // The OS truncates and drops the rest: the backend hands over exactly the 10 bytes.
     std::printf("  this system truncates (Wine 8 / ReactOS behaviour): checking fidelity only\n");
-    CHECK(o.status.ok());
-    CHECK(o.bytes == msg.substr(0, 10));
-    CHECK(server->Info(&info).ok());
-    CHECK_EQ(info.count, 0u);
+    ExpectTrue(o.status.ok(), "o.status.ok()");
+    ExpectTrue(o.bytes == msg.substr(0, 10), "o.bytes == msg.substr(0, 10)");
+    ExpectTrue(server->Info(&info).ok(), "server->Info(&info).ok()");
+    ExpectEq(info.count, 0u, "info.count");
   }
   server->Close();
 }
 
 void TestDuplicateName() {
+  Probe();
   std::printf("case: a second server with the same name -> ERROR_ALREADY_EXISTS\n");
   Recorder rec, rec2;
   const auto name = Name("dup");
@@ -343,13 +332,13 @@ void TestDuplicateName() {
   options.name = name;
   Status status;
   auto second = MailslotServer::Create(options, &rec2, &status);
-  CHECK(second == nullptr);
-  CHECK_EQ(status.win32, static_cast<uint32_t>(ERROR_ALREADY_EXISTS));
-  CHECK_EQ(status.hresult, 0x800700B7u);
-  CHECK(status.syscall == "NtCreateMailslotFile");
-  CHECK(status.has_ntstatus);
-  CHECK_EQ(status.ntstatus, 0xC0000035u);  // STATUS_OBJECT_NAME_COLLISION
-  CHECK_EQ(rec2.stopped(), 0);  // a failed create never calls its events
+  ExpectTrue(second == nullptr, "second == nullptr");
+  ExpectEq(status.win32, static_cast<uint32_t>(ERROR_ALREADY_EXISTS), "status.win32");
+  ExpectEq(status.hresult, 0x800700B7u, "status.hresult");
+  ExpectTrue(status.syscall == "NtCreateMailslotFile", "status.syscall == \"NtCreateMailslotFile\"");
+  ExpectTrue(status.has_ntstatus, "status.has_ntstatus");
+  ExpectEq(status.ntstatus, 0xC0000035u, "status.ntstatus");  // STATUS_OBJECT_NAME_COLLISION
+  ExpectEq(rec2.stopped(), 0, "rec2.stopped()");  // a failed create never calls its events
   server->Close();
   // The name is free again once the last server handle is closed.
   auto third = Create(name, &rec2, 0);
@@ -357,6 +346,7 @@ void TestDuplicateName() {
 }
 
 void TestCloseDuringPendingRead() {
+  Probe();
   std::printf("case: Close() with reads pending -> ERROR_OPERATION_ABORTED, OnStopped once\n");
   Recorder rec;
   const auto name = Name("close");
@@ -365,66 +355,69 @@ void TestCloseDuringPendingRead() {
   server->Read(40, 64);
   server->Read(41, 64);
   Outcome o;
-  CHECK(!rec.Next(&o, 200));  // both pending
+  ExpectTrue(!rec.Next(&o, 200), "!rec.Next(&o, 200)");  // both pending
   server->Close();
-  CHECK_EQ(rec.stopped(), 1);
-  CHECK(rec.stop_thread() != std::this_thread::get_id());  // delivered on the I/O thread
+  ExpectEq(rec.stopped(), 1, "rec.stopped()");
+  ExpectTrue(rec.stop_thread() != std::this_thread::get_id(), "rec.stop_thread() != std::this_thread::get_id()");  // delivered on the I/O thread
   uint64_t seen = 0;
   for (int i = 0; i < 2; ++i) {
-    CHECK(rec.Next(&o, 0));  // already delivered before Close() returned
-    CHECK(o.token == 40u || o.token == 41u);
+    ExpectTrue(rec.Next(&o, 0), "rec.Next(&o, 0)");  // already delivered before Close() returned
+    ExpectTrue(o.token == 40u || o.token == 41u, "o.token == 40u || o.token == 41u");
     seen |= uint64_t(1) << (o.token - 40);
-    CHECK_EQ(o.status.win32, static_cast<uint32_t>(ERROR_OPERATION_ABORTED));
-    CHECK_EQ(o.status.hresult, 0x800703E3u);
+    ExpectEq(o.status.win32, static_cast<uint32_t>(ERROR_OPERATION_ABORTED), "o.status.win32");
+    ExpectEq(o.status.hresult, 0x800703E3u, "o.status.hresult");
     if (g_overlapped) {
-      CHECK(o.status.has_ntstatus);
-      CHECK_EQ(o.status.ntstatus, 0xC0000120u);  // STATUS_CANCELLED from OVERLAPPED.Internal
+      ExpectTrue(o.status.has_ntstatus, "o.status.has_ntstatus");
+      ExpectEq(o.status.ntstatus, 0xC0000120u, "o.status.ntstatus");  // STATUS_CANCELLED from OVERLAPPED.Internal
     } else {
-      CHECK(!o.status.has_ntstatus);  // sliced mode: never reached the kernel as a cancel
+      ExpectTrue(!o.status.has_ntstatus, "!o.status.has_ntstatus");  // sliced mode: never reached the kernel as a cancel
     }
   }
-  CHECK_EQ(seen, 3u);
+  ExpectEq(seen, 3u, "seen");
   server->Close();  // idempotent
-  CHECK_EQ(rec.stopped(), 1);
+  ExpectEq(rec.stopped(), 1, "rec.stopped()");
   server->Read(42, 64);  // after the last batch: refused, no callback
   MailslotInfo info{};
   const Status after = server->Info(&info);
-  CHECK_EQ(after.win32, static_cast<uint32_t>(ERROR_INVALID_HANDLE));
-  CHECK_EQ(rec.after_stop(), 0);
-  CHECK_EQ(rec.pending_outcomes(), 0u);
+  ExpectEq(after.win32, static_cast<uint32_t>(ERROR_INVALID_HANDLE), "after.win32");
+  ExpectEq(rec.after_stop(), 0, "rec.after_stop()");
+  ExpectEq(rec.pending_outcomes(), 0u, "rec.pending_outcomes()");
   server.reset();
-  CHECK_EQ(rec.stopped(), 1);
+  ExpectEq(rec.stopped(), 1, "rec.stopped()");
 }
 
 void TestWriteMissing() {
+  Probe();
   std::printf("case: MailslotWrite to a missing mailslot -> ERROR_FILE_NOT_FOUND\n");
   const Status status = Write(Name("nobody-here"), "x");
-  CHECK_EQ(status.win32, static_cast<uint32_t>(ERROR_FILE_NOT_FOUND));
-  CHECK_EQ(status.hresult, 0x80070002u);
-  CHECK(status.syscall == "CreateFileW");
+  ExpectEq(status.win32, static_cast<uint32_t>(ERROR_FILE_NOT_FOUND), "status.win32");
+  ExpectEq(status.hresult, 0x80070002u, "status.hresult");
+  ExpectTrue(status.syscall == "CreateFileW", "status.syscall == \"CreateFileW\"");
 }
 
 void TestArguments() {
+  Probe();
   std::printf("case: native argument checks\n");
   Recorder rec;
   MailslotOptions options;
   options.name = u"";
   Status status;
-  CHECK(MailslotServer::Create(options, &rec, &status) == nullptr);
-  CHECK(status.origin == fltport::core::StatusOrigin::kArgument);
+  ExpectTrue(MailslotServer::Create(options, &rec, &status) == nullptr, "MailslotServer::Create(options, &rec, &status) == nullptr");
+  ExpectTrue(status.origin == fltport::core::StatusOrigin::kArgument, "status.origin == fltport::core::StatusOrigin::kArgument");
   options.name = std::u16string(u"\\\\.\\mailslot\\a\0b", 16);
-  CHECK(MailslotServer::Create(options, &rec, &status) == nullptr);
-  CHECK(status.origin == fltport::core::StatusOrigin::kArgument);
+  ExpectTrue(MailslotServer::Create(options, &rec, &status) == nullptr, "MailslotServer::Create(options, &rec, &status) == nullptr");
+  ExpectTrue(status.origin == fltport::core::StatusOrigin::kArgument, "status.origin == fltport::core::StatusOrigin::kArgument");
   options.name = u"not a mailslot name";
-  CHECK(MailslotServer::Create(options, &rec, &status) == nullptr);
-  CHECK(!status.ok());
+  ExpectTrue(MailslotServer::Create(options, &rec, &status) == nullptr, "MailslotServer::Create(options, &rec, &status) == nullptr");
+  ExpectTrue(!status.ok(), "!status.ok()");
   std::printf("  invalid name -> win32 %u (%s)\n", status.win32, status.syscall.c_str());
-  CHECK(MailslotWrite(Name("x"), nullptr, 3, "").origin ==
-        fltport::core::StatusOrigin::kArgument);
-  CHECK_EQ(rec.stopped(), 0);
+  ExpectTrue(MailslotWrite(Name("x"), nullptr, 3, "").origin ==
+        fltport::core::StatusOrigin::kArgument, "MailslotWrite(Name(\"x\"), nullptr, 3, \"\").origin == fltport::core::StatusOrigin::kArgument");
+  ExpectEq(rec.stopped(), 0, "rec.stopped()");
 }
 
 void TestManyMessages() {
+  Probe();
   std::printf("case: 2000 messages from a writer thread through 8 concurrent reads, each once\n");
   Recorder rec;
   const auto name = Name("many");
@@ -446,34 +439,37 @@ void TestManyMessages() {
   Outcome o;
   while (received < kCount && rec.Next(&o)) {
     if (!o.status.ok()) {
-      CHECK(o.status.ok());
+      ExpectTrue(o.status.ok(), "o.status.ok()");
       break;
     }
     const int n = std::atoi(o.bytes.c_str() + 4);
-    CHECK(o.bytes.compare(0, 4, "msg-") == 0 && n >= 0 && n < kCount && !seen[n]);
+    ExpectTrue(o.bytes.compare(0, 4, "msg-") == 0 && n >= 0 && n < kCount && !seen[n], "o.bytes.compare(0, 4, \"msg-\") == 0 && n >= 0 && n < kCount && !seen[n]");
     if (n >= 0 && n < kCount) seen[n] = true;
     ++received;
     if (next_token < static_cast<uint64_t>(kCount)) server->Read(next_token++, 32);
   }
   writer.join();
-  CHECK_EQ(write_failures, 0);
-  CHECK_EQ(received, kCount);
+  ExpectEq(write_failures, 0, "write_failures");
+  ExpectEq(received, kCount, "received");
   const int batches = rec.batches();
   std::printf("  %d messages in %d batches\n", received, batches);
-  CHECK(batches <= received);
+  ExpectTrue(batches <= received, "batches <= received");
   server->Close();
-  CHECK_EQ(rec.stopped(), 1);
+  ExpectEq(rec.stopped(), 1, "rec.stopped()");
 }
 
 // Which of the backend's two read modes this system gets: the same creation call, then the
-// same completion-port association the backend attempts.
+// same completion-port association the backend attempts. Once per process, before any case.
 void Probe() {
+  static bool probed = false;
+  if (probed) return;
+  probed = true;
   HANDLE mailslot = INVALID_HANDLE_VALUE;
   const Status status = fltport::win::NtApi::Get().CreateMailslot(Name("probe"), 0, &mailslot);
-  CHECK(status.ok());
+  ExpectTrue(status.ok(), "status.ok()");
   if (!status.ok()) return;
   HANDLE port = CreateIoCompletionPort(INVALID_HANDLE_VALUE, nullptr, 0, 1);
-  CHECK(port != nullptr);
+  ExpectTrue(port != nullptr, "port != nullptr");
   g_overlapped = CreateIoCompletionPort(mailslot, port, 1, 0) != nullptr;
   const DWORD error = g_overlapped ? 0 : GetLastError();
   std::printf("mailslot handles here are %s -> the backend reads in %s mode%s\n",
@@ -482,7 +478,7 @@ void Probe() {
               g_overlapped ? "" : (error == ERROR_INVALID_PARAMETER
                                        ? " (association refused: ERROR_INVALID_PARAMETER)"
                                        : " (association refused with an unexpected error)"));
-  CHECK(g_overlapped || error == ERROR_INVALID_PARAMETER);
+  ExpectTrue(g_overlapped || error == ERROR_INVALID_PARAMETER, "g_overlapped || error == ERROR_INVALID_PARAMETER");
   CloseHandle(port);
   CloseHandle(mailslot);
 
@@ -492,7 +488,7 @@ void Probe() {
   HANDLE client = CreateFileW(reinterpret_cast<const wchar_t*>(name.c_str()), GENERIC_WRITE,
                               FILE_SHARE_READ | FILE_SHARE_WRITE, nullptr, OPEN_EXISTING, 0,
                               nullptr);
-  CHECK(server != INVALID_HANDLE_VALUE && client != INVALID_HANDLE_VALUE);
+  ExpectTrue(server != INVALID_HANDLE_VALUE && client != INVALID_HANDLE_VALUE, "server != INVALID_HANDLE_VALUE && client != INVALID_HANDLE_VALUE");
   char buffer[128];
   DWORD n = 0;
   WriteFile(client, buffer, 0, &n, nullptr);
@@ -518,20 +514,19 @@ void Probe() {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   std::setvbuf(stdout, nullptr, _IONBF, 0);
-  Probe();
-  TestWriteThenRead();
-  TestReadThenWrite();
-  TestTimeoutZero();
-  TestTimeoutElapses();
-  TestInsufficientBuffer();
-  TestDuplicateName();
-  TestCloseDuringPendingRead();
-  TestWriteMissing();
-  TestArguments();
-  TestManyMessages();
-  std::printf("win_mailslot_test: %d checks, %d failed -> %s\n", g_checks, g_failures,
-              g_failures ? "FAIL" : "PASS");
-  return g_failures ? 1 : 0;
+  return fltport::test::Main(argc, argv,
+                             {
+                                 {"mailslot.write_then_read_fifo", &TestWriteThenRead},
+                                 {"mailslot.pending_read_completes", &TestReadThenWrite},
+                                 {"mailslot.timeout_zero", &TestTimeoutZero},
+                                 {"mailslot.timeout_elapses", &TestTimeoutElapses},
+                                 {"mailslot.insufficient_buffer", &TestInsufficientBuffer},
+                                 {"mailslot.duplicate_name", &TestDuplicateName},
+                                 {"mailslot.close_during_pending_read", &TestCloseDuringPendingRead},
+                                 {"mailslot.write_missing", &TestWriteMissing},
+                                 {"mailslot.arguments", &TestArguments},
+                                 {"mailslot.many_messages", &TestManyMessages},
+                             });
 }

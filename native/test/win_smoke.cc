@@ -15,6 +15,7 @@
 
 #include "PortBackend.h"
 #include "Status.h"
+#include "TestHarness.h"
 
 namespace {
 
@@ -26,17 +27,7 @@ using fltport::core::Status;
 using fltport::core::StatusOrigin;
 using fltport::core::StopReason;
 
-int g_failures = 0;
-int g_checks = 0;
-
-#define CHECK(cond)                                                    \
-  do {                                                                 \
-    ++g_checks;                                                        \
-    if (!(cond)) {                                                     \
-      ++g_failures;                                                    \
-      std::printf("  FAILED %s:%d: %s\n", __FILE__, __LINE__, #cond);  \
-    }                                                                  \
-  } while (0)
+using fltport::test::ExpectTrue;
 
 class NeverCalled : public PortEvents {
  public:
@@ -62,60 +53,78 @@ void Print(const char* what, const Status& s) {
               s.detail.c_str());
 }
 
-}  // namespace
-
-int main() {
-  std::setvbuf(stdout, nullptr, _IONBF, 0);
-  const bool wine = UnderWine();
-  std::printf("win_smoke: running under %s\n", wine ? "Wine" : "Windows");
+void TestSyncHandleRefused() {
   NeverCalled events;
   Status status;
-
-  std::printf("case: FLT_PORT_FLAG_SYNC_HANDLE is refused before fltlib is called\n");
   PortOptions sync = Options();
-  sync.flags = 0x1;
-  CHECK(PortBackend::Connect(sync, &events, &status) == nullptr);
+  sync.flags = 0x1;  // FLT_PORT_FLAG_SYNC_HANDLE
+  ExpectTrue(PortBackend::Connect(sync, &events, &status) == nullptr, "no backend");
   Print("sync handle", status);
-  CHECK(status.origin == StatusOrigin::kArgument);
-  CHECK(status.hresult == 0x80070057u);
-  CHECK(status.syscall == "FilterConnectCommunicationPort");
+  ExpectTrue(status.origin == StatusOrigin::kArgument, "refused by native checks");
+  ExpectTrue(status.hresult == 0x80070057u, "E_INVALIDARG");
+  ExpectTrue(status.syscall == "FilterConnectCommunicationPort", "syscall");
+  ExpectTrue(events.calls == 0, "events never called");
+}
 
-  std::printf("case: native argument checks\n");
+void TestArgumentChecks() {
+  NeverCalled events;
+  Status status;
   PortOptions bad = Options();
   bad.concurrency = 0;
-  CHECK(PortBackend::Connect(bad, &events, &status) == nullptr);
-  CHECK(status.origin == StatusOrigin::kArgument);
+  ExpectTrue(PortBackend::Connect(bad, &events, &status) == nullptr, "concurrency 0");
+  ExpectTrue(status.origin == StatusOrigin::kArgument, "concurrency 0 is an argument error");
+  bad = Options();
+  bad.concurrency = 1025;
+  ExpectTrue(PortBackend::Connect(bad, &events, &status) == nullptr, "concurrency 1025");
+  ExpectTrue(status.origin == StatusOrigin::kArgument, "concurrency 1025 is an argument error");
   bad = Options();
   bad.initial_buffer_size = 8;  // smaller than FILTER_MESSAGE_HEADER
-  CHECK(PortBackend::Connect(bad, &events, &status) == nullptr);
-  CHECK(status.origin == StatusOrigin::kArgument);
+  ExpectTrue(PortBackend::Connect(bad, &events, &status) == nullptr, "8-byte buffer");
+  ExpectTrue(status.origin == StatusOrigin::kArgument, "8-byte buffer is an argument error");
   bad = Options();
   bad.context.assign(70000, 0);  // wSizeOfContext is a WORD
-  CHECK(PortBackend::Connect(bad, &events, &status) == nullptr);
-  CHECK(status.origin == StatusOrigin::kArgument);
+  ExpectTrue(PortBackend::Connect(bad, &events, &status) == nullptr, "70000-byte context");
+  ExpectTrue(status.origin == StatusOrigin::kArgument, "context size is an argument error");
   bad = Options();
   bad.name = std::u16string(u"\\a\0b", 4);
-  CHECK(PortBackend::Connect(bad, &events, &status) == nullptr);
-  CHECK(status.origin == StatusOrigin::kArgument);
+  ExpectTrue(PortBackend::Connect(bad, &events, &status) == nullptr, "NUL in name");
+  ExpectTrue(status.origin == StatusOrigin::kArgument, "NUL in name is an argument error");
+  ExpectTrue(PortBackend::Connect(Options(), nullptr, &status) == nullptr, "null events");
+  ExpectTrue(status.origin == StatusOrigin::kArgument, "null events is an argument error");
+  ExpectTrue(events.calls == 0, "events never called");
+}
 
-  std::printf("case: FilterConnectCommunicationPort's HRESULT comes back with its origin\n");
+void TestConnectReportsFltlibHresult() {
+  const bool wine = UnderWine();
+  std::printf("  running under %s\n", wine ? "Wine" : "Windows");
+  NeverCalled events;
+  Status status;
   PortOptions options = Options();
   options.context = {1, 2, 3, 4};
   auto port = PortBackend::Connect(options, &events, &status);
-  CHECK(port == nullptr);
+  ExpectTrue(port == nullptr, "no backend");
   Print("connect", status);
-  CHECK(status.origin == StatusOrigin::kHresult);
-  CHECK(status.syscall == "FilterConnectCommunicationPort");
+  ExpectTrue(status.origin == StatusOrigin::kHresult, "origin: an HRESULT from fltlib");
+  ExpectTrue(status.syscall == "FilterConnectCommunicationPort", "syscall");
   if (wine) {
-    CHECK(status.hresult == 0x80004001u);  // E_NOTIMPL: Wine's fltlib.dll stub
-    CHECK(status.win32 == 0);              // not a FACILITY_WIN32 HRESULT
+    ExpectTrue(status.hresult == 0x80004001u, "E_NOTIMPL from Wine's fltlib.dll stub");
+    ExpectTrue(status.win32 == 0, "not a FACILITY_WIN32 HRESULT");
   } else {
-    CHECK(status.hresult == 0x80070002u);  // no port by that name
-    CHECK(status.win32 == 2);
+    ExpectTrue(status.hresult == 0x80070002u, "no port by that name");
+    ExpectTrue(status.win32 == 2, "ERROR_FILE_NOT_FOUND");
   }
-  CHECK(events.calls == 0);
+  ExpectTrue(events.calls == 0, "events never called");
+}
 
-  std::printf("win_smoke: %d checks, %d failed -> %s\n", g_checks, g_failures,
-              g_failures ? "FAIL" : "PASS");
-  return g_failures ? 1 : 0;
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IONBF, 0);
+  return fltport::test::Main(argc, argv,
+                             {
+                                 {"port.sync_handle_refused", &TestSyncHandleRefused},
+                                 {"port.argument_checks", &TestArgumentChecks},
+                                 {"port.connect_reports_fltlib_hresult",
+                                  &TestConnectReportsFltlibHresult},
+                             });
 }
