@@ -562,6 +562,8 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
   #replyOutcome(session: Session, token: number, error: Error | null): void {
     const pending = session.replies.get(token);
     if (pending === undefined) {
+      // Already settled when the session ended: not news.
+      if (session.stopped) return;
       this.#fault(new ProtocolError(`reply outcome for unknown token ${token} on connection ${session.id}`));
       return;
     }
@@ -640,10 +642,18 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
             cause: error ?? undefined,
           },
         );
-    this.#failSession(session, () =>
-      disconnect ?? new ClosedError(`port ${this.name} was closed before the kernel answered this reply`),
-    );
-    if (disconnect === undefined || session !== this.#session) return;
+    // Messages of this session can no longer be answered; replies already handed to native
+    // still get an outcome (made up natively after a disconnect) in a later batch.
+    this.#stats.inFlight -= session.unanswered;
+    session.unanswered = 0;
+    if (disconnect === undefined) return; // close() settles whatever is left.
+    const native = session.native;
+    const settleLeftovers = (): void => this.#failSession(session, () => disconnect);
+    // The handle is dead but must still be closed (spec §8.3 item 7); not from inside this
+    // callback. Replies without an outcome once close() resolved never get one: settle them.
+    if (native === undefined) settleLeftovers();
+    else void Promise.resolve().then(() => native.close().then(settleLeftovers, settleLeftovers));
+    if (session !== this.#session) return;
 
     if (channels.disconnect.hasSubscribers) {
       channels.disconnect.publish({
@@ -654,10 +664,6 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
         error: disconnect,
       });
     }
-    // The handle is dead but must still be closed (spec §8.3 item 7); not from inside this callback.
-    const native = session.native;
-    if (native !== undefined) void Promise.resolve().then(() => native.close().catch(() => {}));
-
     if (this.#reconnect !== undefined) {
       this.#state = 'reconnecting';
       this.#scheduleReconnect(1, disconnect);

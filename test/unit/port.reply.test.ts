@@ -200,6 +200,34 @@ describe('message.reply()', () => {
     expect(port.stats().inFlight).toBe(0);
   });
 
+  it('settles replies pending at a disconnect: native outcomes after onStopped, then leftovers, never as faults', async () => {
+    const binding = new FakeBinding();
+    const faults: unknown[] = [];
+    await using port = await connect('\\P', { binding, onFault: (e) => faults.push(e) });
+    const fake = binding.lastPort;
+    fake.replyBehavior = 'manual';
+    fake.post({ payload: 'a', replyCapacity: 1 }, { payload: 'b', replyCapacity: 1 });
+    const it = port.messages();
+    const a = (await it.next()).value as PortMessage;
+    const b = (await it.next()).value as PortMessage;
+    const ra = a.replyBytes(new Uint8Array([1])).catch((e: unknown) => e);
+    const rb = b.replyBytes(new Uint8Array([1])).catch((e: unknown) => e);
+    fake.disconnect();
+    // Native makes up STATUS_PORT_DISCONNECTED for a reply in flight and delivers it after onStopped.
+    fake.completeReply(1, ntError(0xc0000037, 'FilterReplyMessage'));
+    const errA = (await ra) as DisconnectedError;
+    expect(errA).toBeInstanceOf(DisconnectedError);
+    expect(errA.ntstatus).toBe(0xc0000037);
+    // Token 2 got no outcome: settled once native close() resolved.
+    const errB = (await rb) as DisconnectedError;
+    expect(errB).toBeInstanceOf(DisconnectedError);
+    expect(errB.message).toContain('connection 1 ended');
+    fake.completeReply(2, null); // a straggler for a settled token is ignored
+    expect(faults).toEqual([]);
+    expect(port.stats()).toMatchObject({ replyErrors: 2, replied: 0, inFlight: 0 });
+    await it.return?.();
+  });
+
   it('publishes each received message on fltport:message', async () => {
     const binding = new FakeBinding();
     const events = record('fltport:message');
