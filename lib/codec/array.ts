@@ -42,6 +42,7 @@ interface NodeBufferCtor {
   prototype: { copy(this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart: number, sourceEnd: number): number };
 }
 const NodeBuffer = (globalThis as { Buffer?: NodeBufferCtor }).Buffer;
+const bufferCopy = NodeBuffer?.prototype.copy;
 
 /**
  * A private copy. On Node it comes from Buffer's pool: a fresh 512-byte Uint8Array costs
@@ -49,9 +50,9 @@ const NodeBuffer = (globalThis as { Buffer?: NodeBufferCtor }).Buffer;
  * dominates decoding a typical message.
  */
 function copyBytes(bytes: Uint8Array, start: number, end: number): Uint8Array {
-  if (NodeBuffer === undefined) return sliceBytes.call(bytes, start, end);
+  if (NodeBuffer === undefined || bufferCopy === undefined) return sliceBytes.call(bytes, start, end);
   const out = NodeBuffer.allocUnsafe(end - start);
-  NodeBuffer.prototype.copy.call(bytes, out, 0, start, end);
+  bufferCopy.call(bytes, out, 0, start, end);
   return out;
 }
 

@@ -66,6 +66,7 @@ export abstract class Codec<T, I = T> implements CodecOps<T, I> {
   readonly #compiled = new Map<Target, Compiled<any, any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly #views = new Map<Target, TargetView<any, any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
   protected defaultTarget: Target = 'x64';
+  #reader: ((bytes: Uint8Array, start: number) => T) | undefined;
 
   abstract layoutFor(target: Target): Layout;
   /** Emits statements that read the value at `off` (bounds already checked for fixed codecs). */
@@ -123,7 +124,8 @@ export abstract class Codec<T, I = T> implements CodecOps<T, I> {
   }
 
   decode(bytes: Uint8Array, offset = 0): T {
-    return decodeIn(this.compiled(this.defaultTarget), bytes, offset);
+    // The default target's reader is cached in a field: this is the hot path.
+    return (this.#reader ??= this.compiled(this.defaultTarget).read)(bytes, offset);
   }
 
   decodeWithLength(bytes: Uint8Array, offset = 0): DecodedWithLength<T> {
@@ -213,22 +215,17 @@ function offsetOfIn(codec: AnyCodec, target: Target, path: string): number {
   return offset;
 }
 
-function checkOffset(bytes: Uint8Array, offset: number): void {
-  if (!(bytes instanceof Uint8Array)) {
-    throw new CodecError('decode: expected a Uint8Array or Buffer', { path: '', offset: 0 });
-  }
-  if (!Number.isInteger(offset) || offset < 0 || offset > bytes.byteLength) {
-    throw new CodecError(`offset ${offset} is outside the ${bytes.byteLength}-byte input`, { path: '', offset });
-  }
+/** Called by generated readers when the input or offset is unusable (kept out of the generated code). */
+function badInput(bytes: unknown, offset: unknown): never {
+  if (!(bytes instanceof Uint8Array)) throw new CodecError('decode: expected a Uint8Array or Buffer', { path: '', offset: 0 });
+  throw new CodecError(`offset ${String(offset)} is outside the ${bytes.byteLength}-byte input`, { path: '', offset: typeof offset === 'number' ? offset : 0 });
 }
 
 function decodeIn<T, I>(compiled: Compiled<T, I>, bytes: Uint8Array, offset: number): T {
-  checkOffset(bytes, offset);
   return compiled.read(bytes, offset);
 }
 
 function decodeWithLengthIn<T, I>(compiled: Compiled<T, I>, bytes: Uint8Array, offset: number): DecodedWithLength<T> {
-  checkOffset(bytes, offset);
   const value = compiled.read(bytes, offset);
   return { value, byteLength: compiled.layout.fixed ? compiled.layout.size : (compiled.end[0] ?? offset) - offset };
 }
@@ -278,6 +275,7 @@ function compile<T, I>(codec: Codec<T, I>, target: Target): Compiled<T, I> {
   const endHolder: number[] = [0];
 
   const r = new Gen(target);
+  r.line(`if (!(B instanceof Uint8Array) || (S >>> 0) !== S || S > B.byteLength) ${r.ref(badInput)}(B, S);`);
   r.line('const D = new DataView(B.buffer, B.byteOffset, B.byteLength);');
   r.line('const E = B.byteLength;');
   if (layout.fixed) {
