@@ -1,6 +1,6 @@
 // Byte arrays and arrays of any codec, with a fixed count or a count read from an earlier field.
 import { type AnyCodec, Codec, type Infer, type InferInput, type Layout, type Located, type ReadOut, natural } from './codec.js';
-import { type Gen, type Path, type Scope, type ScopeEntry, type Target, addOffset, alignUp, indexPath, show } from './gen.js';
+import { type Gen, type Path, type Scope, type ScopeEntry, type Target, addOffset, indexPath, show } from './gen.js';
 import { BigIntCodec, IntCodec } from './primitives.js';
 
 /** A count taken from an earlier integer field of the same struct. */
@@ -251,4 +251,3 @@ export function array<C extends AnyCodec>(element: C, count: number | CountFrom)
   return new ArrayCodec(element, count);
 }
 
-void alignUp;

@@ -1,6 +1,6 @@
 // Introspection: the resolved layout of a codec on a target, as plain data (for docs, tests,
 // the C self-test and for people debugging a mismatch against a C header).
-import { type AnyCodec, Codec } from './codec.js';
+import type { AnyCodec } from './codec.js';
 import type { Target } from './gen.js';
 import { ArrayCodec } from './array.js';
 import { AlignedCodec, StructCodec, UnionCodec } from './struct.js';
@@ -50,4 +50,3 @@ function describe(codec: AnyCodec, target: Target, offset: number | undefined): 
   return base;
 }
 
-export { Codec };

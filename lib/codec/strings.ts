@@ -1,6 +1,6 @@
 // Fixed and counted character arrays: WCHAR[n], CHAR[n], and a length-prefixed inline WCHAR run.
 import { Codec, type Layout, type ReadOut, natural } from './codec.js';
-import { type Gen, type Path, type Scope, type Target, addOffset, alignUp, show } from './gen.js';
+import { type Gen, type Path, type Scope, addOffset, alignUp, show } from './gen.js';
 import { IntCodec, u16 } from './primitives.js';
 import { latin1, utf16, utf8, utf8Encoder, writeLatin1, writeUtf16 } from './text.js';
 
@@ -188,4 +188,3 @@ export function wstringCounted(lengthCodec: IntCodec = u16, options: CountedStri
   return new CountedWStringCodec(lengthCodec, options);
 }
 
-export type { Target };
