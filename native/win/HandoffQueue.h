@@ -35,14 +35,8 @@ class HandoffQueue {
     out.swap(items_);
     return out;
   }
-  // Any thread.
-  bool closed() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return closed_;
-  }
-
  private:
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::vector<T> items_;
   bool closed_ = false;
 };
