@@ -79,7 +79,7 @@ class PortBackendWin final : public core::PortBackend, private CompletionLoop::H
  public:
   PortBackendWin(const core::PortOptions& options, core::PortEvents* events)
       : events_(events),
-        max_message_size_(RoundUp8(options.max_message_size)),
+        max_message_size_(options.max_message_size),
         window_(options.concurrency, options.high_water_mark) {}
   // Any thread but the I/O thread.
   ~PortBackendWin() override { Close(); }
