@@ -206,8 +206,9 @@ const CONNECT_KEYS = [
   'binding',
 ] as const;
 
-/** FLTSIM_MAX_CONTEXT / System Informer's FLT_PORT_CONTEXT_MAX: the EA that carries the context (spec §2.1). */
-export const MAX_CONTEXT_SIZE = 0xffe8;
+/** The largest context FilterConnectCommunicationPort accepts: fltlib refuses sizes >= 0xFFE8
+ *  (FLT_PORT_CONTEXT_MAX, the EA that carries it) with STATUS_INTEGER_OVERFLOW (spec §2.1). */
+export const MAX_CONTEXT_SIZE = 0xffe7;
 /** Largest maxMessageSize accepted: fltsim's frame limit with room for its headers. */
 export const MAX_MESSAGE_SIZE = 8 * 1024 * 1024;
 const MAX_NAME_CHARS = 0x7fff;

@@ -56,7 +56,7 @@ Status ValidateOptions(const core::PortOptions& o) {
   if (o.name.size() * 2 > FLTSIM_MAX_NAME_BYTES) {
     return Status::Argument("port name longer than a UNICODE_STRING can hold", kConnectCall);
   }
-  // fltlib carries the context in an EA: above 0xFFE8 bytes it fails before any I/O with
+  // fltlib carries the context in an EA: from 0xFFE8 bytes on it fails before any I/O with
   // STATUS_INTEGER_OVERFLOW (spec §2.1), i.e. 0x80070216.
   if (o.context.size() > FLTSIM_MAX_CONTEXT) {
     Status s = Status::FromNtStatus(core::nt::kIntegerOverflow, kConnectCall);

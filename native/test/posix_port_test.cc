@@ -186,18 +186,18 @@ void TestConnectFailuresTranslateLikeFltlib() {
   }
 }
 
-void TestContextOver0xFFE8IsIntegerOverflowBeforeAnyIo() {
+void TestContextOf0xFFE8IsIntegerOverflowBeforeAnyIo() {
   TestWirePeer peer;
   RecordingPortEvents events;
   PortOptions o = Options();
   o.sim_runtime_dir = peer.dir() + "/nothing-here";  // any I/O would fail with ENOENT
-  o.context.assign(0xFFE9, 0xAB);
+  o.context.assign(0xFFE8, 0xAB);  // fltlib: SizeOfContext >= 0xFFE8 fails
   Status s;
   ExpectTrue(PortBackend::Connect(o, &events, &s) == nullptr, "refused");
   ExpectEq(s.origin, StatusOrigin::kNtStatus, "origin");
   ExpectEq(s.ntstatus, 0xC0000095u, "STATUS_INTEGER_OVERFLOW");
   ExpectEq(s.hresult, 0x80070216u, "hresult");
-  o.context.assign(0xFFE8, 0xAB);  // the largest legal context gets as far as the socket
+  o.context.assign(0xFFE7, 0xAB);  // the largest legal context gets as far as the socket
   ExpectTrue(PortBackend::Connect(o, &events, &s) == nullptr, "no host");
   ExpectEq(s.sys_errno, ENOENT, "reached connect()");
 }
@@ -740,7 +740,7 @@ int main(int argc, char** argv) {
           {"connect_refused_when_nobody_listens", &TestConnectRefusedWhenNobodyListens},
           {"hello_and_connect_carry_the_arguments", &TestHelloAndConnectCarryTheArguments},
           {"connect_failures_translate_like_fltlib", &TestConnectFailuresTranslateLikeFltlib},
-          {"context_over_0xffe8_is_integer_overflow", &TestContextOver0xFFE8IsIntegerOverflowBeforeAnyIo},
+          {"context_of_0xffe8_is_integer_overflow", &TestContextOf0xFFE8IsIntegerOverflowBeforeAnyIo},
           {"argument_checks", &TestArgumentChecks},
           {"arms_concurrency_gets", &TestArmsConcurrencyGets},
           {"one_wakeup_one_batch", &TestOneWakeupOneBatch},

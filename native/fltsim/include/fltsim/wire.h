@@ -34,8 +34,10 @@
 
 /* Largest frame either side accepts: a 64 KiB context or a 1 MiB message fits easily. */
 #define FLTSIM_MAX_FRAME (16u * 1024u * 1024u)
-/* FilterConnectCommunicationPort's context travels in an EA: at most 0xFFE8 bytes (spec §2.1). */
-#define FLTSIM_MAX_CONTEXT 0xFFE8u
+/* FilterConnectCommunicationPort's context travels in an EA; fltlib refuses sizes >= 0xFFE8
+ * (FLT_PORT_CONTEXT_MAX) with STATUS_INTEGER_OVERFLOW, so the largest legal context is
+ * 0xFFE7 = 65,511 bytes (spec §2.1). */
+#define FLTSIM_MAX_CONTEXT 0xFFE7u
 /* Object names: UNICODE_STRING.Length is a USHORT of bytes. */
 #define FLTSIM_MAX_NAME_BYTES 0xFFFEu
 
