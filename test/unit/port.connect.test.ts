@@ -75,7 +75,7 @@ describe('connect()', () => {
     ['concurrency', { concurrency: 1025 }, 'concurrency must be between 1 and 1024, got 1025'],
     ['maxMessageSize', { maxMessageSize: 1.5 }, 'maxMessageSize must be an integer'],
     ['highWaterMark', { highWaterMark: 0 }, 'highWaterMark must be between 1 and 65536'],
-    ['context', { context: new Uint8Array(0xffe9) }, 'context is 65513 bytes'],
+    ['context', { context: new Uint8Array(0xffe8) }, 'context is 65512 bytes'],
     ['typo', { concurency: 4 }, 'option "concurency" is not known'],
     ['reconnect', { reconnect: { factor: 0.5 } }, 'reconnect.factor must be a finite number >= 1'],
     ['reconnect', { reconnect: { initialDelay: 500, maxDelay: 100 } }, 'reconnect.maxDelay (100) must be >= reconnect.initialDelay (500)'],
