@@ -1,0 +1,186 @@
+// fltsim-host: the simulated Filter Manager with one driver linked in (the built-in test
+// driver, or the sample minifilter's communication code), serving user handles over an
+// AF_UNIX socket. Prints "ready <socket path>" on stdout once it accepts connections; logs to
+// stderr; exits cleanly (driver unloaded, socket removed) on SIGTERM or SIGINT.
+//
+//   fltsim-host [--runtime-dir DIR] [--log-level LEVEL] [--option NAME=VALUE]...
+//               [--filter-name NAME]
+//   Environment: FLTSIM_RUNTIME_DIR, FLTSIM_OPTIONS (NAME=VALUE,...), FLTSIM_LOG_LEVEL.
+//
+// Threads: main() is the I/O thread (transport.Run()); driver callbacks and control verbs run
+// on the worker pool; the test driver's senders on their own threads.
+#include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include <fltKernel.h>
+
+#include "ControlRegistry.h"
+#include "EventHub.h"
+#include "HostVerbs.h"
+#include "../engine/Log.h"
+#include "../engine/PortEngine.h"
+#include "Session.h"
+#include "../engine/SimKernel.h"
+#include "../transport/UnixSocketTransport.h"
+#include "WorkerPool.h"
+
+namespace {
+
+using namespace fltport::fltsim;
+
+Transport* g_transport = nullptr;
+
+void OnSignal(int) {
+  if (g_transport != nullptr) g_transport->Stop();
+}
+
+void Usage(FILE* out) {
+  fprintf(out,
+          "usage: fltsim-host [--runtime-dir DIR] [--log-level error|warn|info|debug|trace]\n"
+          "                   [--option NAME=VALUE]... [--filter-name NAME]\n"
+          "Environment: FLTSIM_RUNTIME_DIR, FLTSIM_OPTIONS (NAME=VALUE,...), FLTSIM_LOG_LEVEL.\n"
+          "Options (see docs/fltsim.md):\n");
+  for (const auto& info : SimOptionCatalog()) fprintf(out, "  %-44s %s\n", info.name, info.values);
+}
+
+// Same order as native/posix/RuntimeDir and native/cmake/start-sim.mjs.
+std::string DefaultRuntimeDir(bool* is_tmp_default) {
+  *is_tmp_default = false;
+  const char* env = getenv(FLTSIM_RUNTIME_DIR_ENV);
+  if (env != nullptr && *env != '\0') return env;
+  const char* xdg = getenv("XDG_RUNTIME_DIR");
+  if (xdg != nullptr && *xdg != '\0') return std::string(xdg) + "/fltsim";
+  *is_tmp_default = true;
+  return "/tmp/fltsim-" + std::to_string(geteuid());
+}
+
+bool EnsureDirectory(const std::string& dir, bool check_owner, std::string* error) {
+  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    *error = "cannot create runtime directory " + dir + ": " + strerror(errno);
+    return false;
+  }
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    *error = dir + " is not a directory";
+    return false;
+  }
+  // In /tmp anybody could have created the directory first and would then own our socket.
+  if (check_owner && st.st_uid != geteuid()) {
+    *error = dir + " belongs to uid " + std::to_string(st.st_uid) + ", not to us";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  SimOptions options;
+  std::string runtime_dir;
+  std::string filter_name = "fltsim";
+  std::string error;
+
+  if (const char* level = getenv("FLTSIM_LOG_LEVEL")) {
+    LogLevel l;
+    if (ParseLogLevel(level, &l)) SetLogLevel(l);
+  }
+  if (const char* list = getenv("FLTSIM_OPTIONS")) {
+    if (!SetSimOptionList(&options, list, &error)) {
+      fprintf(stderr, "fltsim-host: FLTSIM_OPTIONS: %s\n", error.c_str());
+      return 2;
+    }
+  }
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char* name) -> std::string {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "fltsim-host: %s needs a value\n", name);
+        exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      Usage(stdout);
+      return 0;
+    } else if (arg == "--runtime-dir") {
+      runtime_dir = value("--runtime-dir");
+    } else if (arg == "--log-level") {
+      LogLevel l;
+      if (!ParseLogLevel(value("--log-level"), &l)) {
+        fprintf(stderr, "fltsim-host: unknown log level\n");
+        return 2;
+      }
+      SetLogLevel(l);
+    } else if (arg == "--option") {
+      if (!SetSimOptionList(&options, value("--option"), &error)) {
+        fprintf(stderr, "fltsim-host: --option: %s\n", error.c_str());
+        return 2;
+      }
+    } else if (arg == "--filter-name") {
+      filter_name = value("--filter-name");
+    } else {
+      fprintf(stderr, "fltsim-host: unknown argument %s\n", arg.c_str());
+      Usage(stderr);
+      return 2;
+    }
+  }
+  bool tmp_default = false;
+  if (runtime_dir.empty()) runtime_dir = DefaultRuntimeDir(&tmp_default);
+  if (!EnsureDirectory(runtime_dir, tmp_default, &error)) {
+    LogWrite(LogLevel::kError, "%s", error.c_str());
+    return 2;
+  }
+  const std::string socket_path = runtime_dir + "/" + FLTSIM_SOCKET_NAME;
+
+  signal(SIGPIPE, SIG_IGN);
+  SimKernel kernel(options, static_cast<uint32_t>(geteuid()));
+  EventHub events;
+  kernel.SetEventSink(&events);
+  WorkerPool pool;
+  HostContext context{&kernel, &pool, &events, &ControlRegistry::Global()};
+
+  std::shared_ptr<Filter> filter = kernel.ports().CreateFilter(filter_name);
+  RegisterHostVerbs(context.registry, &kernel, filter);
+  NTSTATUS entry = FltsimDriverEntry(reinterpret_cast<PFLT_FILTER>(filter->handle));
+  if (!NT_SUCCESS(entry)) {
+    LogWrite(LogLevel::kError, "FltsimDriverEntry failed: 0x%08X", static_cast<unsigned>(entry));
+    kernel.Shutdown();
+    return 3;
+  }
+
+  SessionAcceptor acceptor(context);
+  UnixSocketTransport transport(socket_path, &acceptor);
+  if (!transport.Listen(&error)) {
+    LogWrite(LogLevel::kError, "%s", error.c_str());
+    kernel.ports().UnloadFilter(filter);
+    kernel.Shutdown();
+    return 2;
+  }
+  g_transport = &transport;
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+
+  printf("ready %s\n", socket_path.c_str());
+  fflush(stdout);
+  LogWrite(LogLevel::kInfo, "listening on %s (filter %s)", socket_path.c_str(), filter_name.c_str());
+
+  transport.Run();  // until SIGTERM/SIGINT; closes every stream and removes the socket
+
+  LogWrite(LogLevel::kInfo, "stopping");
+  // Unload like `fltmc unload`, then FltMgr's own teardown for whatever the driver left.
+  if (kernel.ports().UnloadFilter(filter) != 0) kernel.ports().UnregisterFilter(filter);
+  pool.Shutdown();
+  kernel.Shutdown();
+  g_transport = nullptr;
+  return 0;
+}
