@@ -350,6 +350,10 @@ Return Value:
     FltInitializePushLock( &FpsComm.ConnectionLock );
     FltInitializePushLock( &FpsComm.PortLock );
 
+#if defined(FPS_TEST_CONTROL)
+    FpsTestInitialize();
+#endif
+
     FpsComm.Mode = (Settings->Mode == FpsModeBlock) ? FpsModeBlock : FpsModeAudit;
 
     if (Settings->ScanTimeoutMs >= FPS_MIN_SCAN_TIMEOUT_MS &&
@@ -383,10 +387,6 @@ Return Value:
 
         FpsComm.HasGroupSid = TRUE;
     }
-
-#if defined(FPS_TEST_CONTROL)
-    FpsTestInitialize();
-#endif
 
     status = FpspCreateServerPort( FPS_PORT_ID_SCAN, &FpsComm.ScanServerPort );
 

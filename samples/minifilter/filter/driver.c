@@ -467,17 +467,43 @@ FpspDefaultExtensions (
     _Outptr_ PUNICODE_STRING *Extensions,
     _Out_ PULONG ExtensionCount
     )
+/*++
+
+Routine Description:
+
+    The list used when the registry has none: "txt" only. Deliberately small: a filter
+    that scans every file open on the machine by default makes a poor sample.
+
+--*/
 {
-    static const UCHAR fallback[] = { 't', 0, 'x', 0, 't', 0, 0, 0, 0, 0 };
-    UCHAR buffer[FIELD_OFFSET( KEY_VALUE_PARTIAL_INFORMATION, Data ) + sizeof( fallback )];
-    PKEY_VALUE_PARTIAL_INFORMATION value = (PKEY_VALUE_PARTIAL_INFORMATION)buffer;
+    static const WCHAR txt[] = { L't', L'x', L't' };
+    PUNICODE_STRING extensions;
 
-    RtlZeroMemory( buffer, sizeof( buffer ) );
-    value->Type = REG_MULTI_SZ;
-    value->DataLength = sizeof( fallback );
-    RtlCopyMemory( value->Data, fallback, sizeof( fallback ) );
+    *Extensions = NULL;
+    *ExtensionCount = 0;
 
-    return FpspParseExtensions( value, Extensions, ExtensionCount );
+    extensions = ExAllocatePoolZero( PagedPool, sizeof( UNICODE_STRING ), FPS_TAG_SETTINGS );
+
+    if (extensions == NULL) {
+
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+
+    extensions[0].Buffer = ExAllocatePoolZero( PagedPool, sizeof( txt ), FPS_TAG_SETTINGS );
+
+    if (extensions[0].Buffer == NULL) {
+
+        ExFreePoolWithTag( extensions, FPS_TAG_SETTINGS );
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+
+    RtlCopyMemory( extensions[0].Buffer, txt, sizeof( txt ) );
+    extensions[0].Length = sizeof( txt );
+    extensions[0].MaximumLength = sizeof( txt );
+
+    *Extensions = extensions;
+    *ExtensionCount = 1;
+    return STATUS_SUCCESS;
 }
 
 static

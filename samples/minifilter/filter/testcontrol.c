@@ -1331,10 +1331,16 @@ Routine Description:
     from starting more messages, and close the test server ports (their client ports are
     closed with all the others right after this).
 
+    A CREATE_PORT racing with this either reserved its slot before Unloading was set - and
+    then the slot is in the snapshot below, and closing it waits on TestPortLock until
+    the port exists - or sees Unloading and creates nothing.
+
 --*/
 {
-    ULONG i;
+    ULONG portIds[FPS_TEST_MAX_PORTS];
+    ULONG portCount = 0;
     ULONG closed;
+    ULONG i;
 
     PAGED_CODE();
 
@@ -1351,14 +1357,20 @@ Routine Description:
         }
     }
 
-    FltReleasePushLock( &FpsTest.TestLock );
-
     for (i = 0; i < FPS_TEST_MAX_PORTS; i += 1) {
 
         if (FpsTest.Ports[i].InUse) {
 
-            (VOID)FpspTestClosePort( FpsTest.Ports[i].PortId, FALSE, &closed );
+            portIds[portCount] = FpsTest.Ports[i].PortId;
+            portCount += 1;
         }
+    }
+
+    FltReleasePushLock( &FpsTest.TestLock );
+
+    for (i = 0; i < portCount; i += 1) {
+
+        (VOID)FpspTestClosePort( portIds[i], FALSE, &closed );
     }
 }
 

@@ -160,11 +160,13 @@ typedef struct _FPS_MESSAGE_HEADER {
     ULONG Size;             //  bytes of the whole message, this header included
 
     //
-    //  Driver -> user: one counter for everything the driver sends, so a receiver can see
-    //  gaps (messages that timed out before a FilterGetMessage was pending are not sent:
-    //  there is no kernel-side buffer, spec §0.1). User -> driver: chosen by the sender;
-    //  the driver copies it into the matching result. A scan reply must carry the Sequence
-    //  of the request it answers.
+    //  Driver -> user: counts per connection, from 1. Every message the driver attempts on
+    //  a connection takes the next number, so a gap tells the receiver that a message was
+    //  given up before it could be delivered (it timed out with no FilterGetMessage
+    //  pending: there is no kernel-side buffer, spec §0.1). Messages with an envelope are
+    //  numbered; raw test payloads are not. User -> driver: chosen by the sender; the
+    //  driver copies it into the matching result. A scan reply must carry the Sequence of
+    //  the request it answers.
     //
     ULONG Sequence;
 
@@ -224,20 +226,24 @@ typedef struct _FPS_CONNECT_CONTEXT {
 //
 //  What ConnectNotify returns for a context it refuses. FilterConnectCommunicationPort
 //  returns the HRESULT in the right-hand column (translation: spec §1.3). The scan and
-//  control ports check in this order:
+//  control ports check in this order - the version right after the magic, so that a
+//  client of a newer protocol (whose flags or roles this driver may not know) is told
+//  "revision mismatch", not "invalid parameter":
 //
-//    driver unloading                    STATUS_FLT_DELETING_OBJECT   -> 0x801F000B
-//    no context, or size != 16           STATUS_INVALID_PARAMETER_3   -> 0x80070057
-//    wrong Magic, unknown Flags bits,
-//      Reserved != 0, unknown Role       STATUS_INVALID_PARAMETER_3   -> 0x80070057
-//    Version != FPS_PROTOCOL_VERSION     STATUS_REVISION_MISMATCH     -> 0x8007051A
-//    Role not served by this port        STATUS_NOT_SUPPORTED         -> 0x80070032
-//    out of memory                       STATUS_INSUFFICIENT_RESOURCES-> 0x800705AA
-//    driver's connection table full      STATUS_CONNECTION_COUNT_LIMIT-> 0x800704D4
+//    driver unloading                    STATUS_FLT_DELETING_OBJECT    -> 0x801F000B
+//    no context, or size != 16           STATUS_INVALID_PARAMETER_3    -> 0x80070057
+//    wrong Magic                         STATUS_INVALID_PARAMETER_3    -> 0x80070057
+//    Version != FPS_PROTOCOL_VERSION     STATUS_REVISION_MISMATCH      -> 0x8007051A
+//    unknown Flags bits, Reserved != 0,
+//      unknown Role                      STATUS_INVALID_PARAMETER_3    -> 0x80070057
+//    Role not served by this port        STATUS_NOT_SUPPORTED          -> 0x80070032
+//    out of memory                       STATUS_INSUFFICIENT_RESOURCES -> 0x800705AA
+//    driver's connection table full      STATUS_CONNECTION_COUNT_LIMIT -> 0x800704D4
 //
 //  The port's own MaxConnections is enforced by the Filter Manager before ConnectNotify
-//  runs (same 0x800704D4). GET_STATS reports the last rejection status, so a test can tell
-//  the INVALID_PARAMETER_3 cases apart.
+//  runs (same 0x800704D4). GET_STATS reports the last rejection status, and the
+//  ConnectRejected counter, so a test can tell the INVALID_PARAMETER_3 cases apart only
+//  by what it sent.
 //
 
 /* -----------------------------------------------------------------------------------------
@@ -685,8 +691,7 @@ typedef struct _FPS_CONNECTION_INFO {
 
     ULONG ConnectionId;         //  driver-assigned, never reused while loaded
     ULONG PortId;               //  FPS_PORT_ID_* or a test port's id
-    USHORT Role;                //  FPS_ROLE (test ports: the context's role if it was a
-                                //  valid FPS context, else FpsRoleTest)
+    USHORT Role;                //  FPS_ROLE; every connection to a test port is FpsRoleTest
     USHORT Reserved;
     ULONG ProcessId;            //  the process that connected (recorded in ConnectNotify)
     ULONG Flags;                //  FPS_CONNECT_CONTEXT.Flags
