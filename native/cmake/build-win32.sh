@@ -33,9 +33,12 @@ echo "build-win32: FLTPORT_WIN_SOURCES lists $win_count file(s)"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 set +e
+# Only the addon: the Wine lane builds its own Windows targets (fltsim-host.exe, the test
+# fltlib.dll) from the same tree, and a problem there must not block the prebuild.
 "$cmakejs" build \
   --out "$out" \
   --config Release \
+  --target fltport \
   --parallel "$jobs" \
   --CDCMAKE_TOOLCHAIN_FILE="$root/native/cmake/mingw-w64-x86_64.cmake" \
   --CDFLTPORT_BUILD_TESTS=OFF 2>&1 | tee "$log"
