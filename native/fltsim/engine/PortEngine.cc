@@ -743,9 +743,22 @@ std::vector<ConnectionInfo> PortEngine::ListConnections() {
 
 bool PortEngine::GetConnection(uint64_t id, ConnectionInfo* info) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto conn = FindConnectionLocked(id);
-  if (!conn) return false;
-  *info = InfoLocked(*conn);
+  return SnapshotLocked(id, info);
+}
+
+bool PortEngine::SnapshotLocked(uint64_t id, ConnectionInfo* info) const {
+  if (auto conn = FindConnectionLocked(id)) {
+    *info = InfoLocked(*conn);
+    return true;
+  }
+  if (id == 0 || id >= next_connection_id_) return false;
+  // Nobody holds it any more: it reached its final state (closed on both sides, slot free).
+  *info = ConnectionInfo();
+  info->id = id;
+  info->state = ConnectionState::kDisconnected;
+  info->driver_closed = true;
+  info->user_closed = true;
+  info->slot_held = false;
   return true;
 }
 
@@ -770,9 +783,9 @@ bool PortEngine::WaitForConnection(uint64_t id,
                                    const std::function<bool(const ConnectionInfo&)>& predicate,
                                    Deadline deadline) {
   std::unique_lock<std::mutex> lock(mu_);
+  ConnectionInfo info;
   while (true) {
-    auto conn = FindConnectionLocked(id);
-    if (conn && predicate(InfoLocked(*conn))) return true;
+    if (SnapshotLocked(id, &info) && predicate(info)) return true;
     if (deadline.Expired()) return false;
     WaitUntil(state_changed_, lock, deadline);
   }

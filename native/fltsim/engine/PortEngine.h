@@ -243,6 +243,9 @@ class PortEngine {
   void ReleaseSlotLocked(const std::shared_ptr<Connection>& conn);
   void CloseClientPortHandleLocked(Connection& conn);
   ConnectionInfo InfoLocked(const Connection& conn) const;
+  // A live connection's state, or the final state of one that is gone; false for an id that
+  // never existed.
+  bool SnapshotLocked(uint64_t id, ConnectionInfo* info) const;
   std::shared_ptr<Connection> FindConnectionLocked(uint64_t id) const;
   void NotifyStateChangedLocked();
 

@@ -29,35 +29,35 @@ const char* StateName(ConnectionState s) {
   }
 }
 
-void AddConnection(LineBuilder* b, const ConnectionInfo& c, const std::string& p) {
-  b->Add(p + "id", c.id)
-      .Add(p + "port", c.port)
-      .Add(p + "pid", c.peer.pid)
-      .Add(p + "uid", c.peer.uid)
-      .Add(p + "gid", c.peer.gid)
-      .Add(p + "state", StateName(c.state))
-      .Add(p + "gets", c.pending_gets)
-      .Add(p + "senders", c.blocked_senders)
-      .Add(p + "waiters", c.reply_waiters)
-      .Add(p + "delivered", c.delivered)
-      .Add(p + "replied", c.replied)
-      .Add(p + "driver_closed", c.driver_closed ? 1 : 0)
-      .Add(p + "user_closed", c.user_closed ? 1 : 0)
-      .Add(p + "slot", c.slot_held ? 1 : 0)
-      .Add(p + "size", c.context.size())
-      .AddBytes(p + "context", c.context.data(), c.context.size());
+void AddConnection(LineBuilder* b, const ConnectionInfo& c, const std::string& s) {
+  b->Add("id" + s, c.id)
+      .Add("port" + s, c.port)
+      .Add("pid" + s, c.peer.pid)
+      .Add("uid" + s, c.peer.uid)
+      .Add("gid" + s, c.peer.gid)
+      .Add("state" + s, StateName(c.state))
+      .Add("gets" + s, c.pending_gets)
+      .Add("senders" + s, c.blocked_senders)
+      .Add("waiters" + s, c.reply_waiters)
+      .Add("delivered" + s, c.delivered)
+      .Add("replied" + s, c.replied)
+      .Add("driver_closed" + s, c.driver_closed ? 1 : 0)
+      .Add("user_closed" + s, c.user_closed ? 1 : 0)
+      .Add("slot" + s, c.slot_held ? 1 : 0)
+      .Add("size" + s, c.context.size())
+      .AddBytes("context" + s, c.context.data(), c.context.size());
 }
 
-void AddMailslot(LineBuilder* b, const MailslotInfo& m, const std::string& p) {
-  b->Add(p + "ms", m.id)
-      .Add(p + "name", m.name)
-      .Add(p + "kernel", m.kernel_owned ? 1 : 0)
-      .Add(p + "max", m.max_message_size)
-      .Add(p + "quota", m.quota)
-      .Add(p + "next", m.next_size)
-      .Add(p + "count", m.count)
-      .Add(p + "timeout", std::to_string(m.read_timeout))
-      .Add(p + "reads", m.pending_reads);
+void AddMailslot(LineBuilder* b, const MailslotInfo& m, const std::string& s) {
+  b->Add("ms" + s, m.id)
+      .Add("name" + s, m.name)
+      .Add("kernel" + s, m.kernel_owned ? 1 : 0)
+      .Add("max" + s, m.max_message_size)
+      .Add("quota" + s, m.quota)
+      .Add("next" + s, m.next_size)
+      .Add("count" + s, m.count)
+      .Add("timeout" + s, std::to_string(m.read_timeout))
+      .Add("reads" + s, m.pending_reads);
 }
 
 uint64_t ConnectionArg(const ControlLine& command, PortEngine& ports) {
@@ -129,13 +129,14 @@ void RegisterHostVerbs(ControlRegistry* registry, SimKernel* kernel, std::shared
     LineBuilder b("ok");
     b.Add("count", ports.size());
     for (size_t i = 0; i < ports.size(); ++i) {
-      std::string p = "p" + std::to_string(i) + ".";
-      b.Add(p + "name", ports[i].name)
-          .Add(p + "filter", ports[i].filter)
-          .Add(p + "max", static_cast<uint64_t>(ports[i].max_connections))
-          .Add(p + "connections", ports[i].connections)
-          .Add(p + "closed", ports[i].closed ? 1 : 0)
-          .Add(p + "notify", ports[i].has_message_notify ? 1 : 0);
+      // List entries use the "key.I" form, like filters.list (docs/fltsim.md).
+      const std::string s = "." + std::to_string(i);
+      b.Add("name" + s, ports[i].name)
+          .Add("filter" + s, ports[i].filter)
+          .Add("max" + s, static_cast<uint64_t>(ports[i].max_connections))
+          .Add("connections" + s, ports[i].connections)
+          .Add("closed" + s, ports[i].closed ? 1 : 0)
+          .Add("notify" + s, ports[i].has_message_notify ? 1 : 0);
     }
     return ControlOk(b);
   });
@@ -145,7 +146,7 @@ void RegisterHostVerbs(ControlRegistry* registry, SimKernel* kernel, std::shared
     auto conns = kernel->ports().ListConnections();
     LineBuilder b("ok");
     b.Add("count", conns.size());
-    for (size_t i = 0; i < conns.size(); ++i) AddConnection(&b, conns[i], "c" + std::to_string(i) + ".");
+    for (size_t i = 0; i < conns.size(); ++i) AddConnection(&b, conns[i], "." + std::to_string(i));
     return ControlOk(b);
   });
 
@@ -210,7 +211,7 @@ void RegisterHostVerbs(ControlRegistry* registry, SimKernel* kernel, std::shared
     auto slots = kernel->mailslots().List();
     LineBuilder b("ok");
     b.Add("count", slots.size());
-    for (size_t i = 0; i < slots.size(); ++i) AddMailslot(&b, slots[i], "m" + std::to_string(i) + ".");
+    for (size_t i = 0; i < slots.size(); ++i) AddMailslot(&b, slots[i], "." + std::to_string(i));
     return ControlOk(b);
   });
 

@@ -1,0 +1,127 @@
+// Starts fltsim-host for a test: a private runtime directory, waits for "ready <socket>",
+// keeps stderr for diagnostics, stops it with SIGTERM (and checks it went away cleanly).
+// Reusable by any suite that needs a simulated Filter Manager (fltsim, posix, napi, contract).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/**
+ * The fltsim-host binary: $FLTSIM_HOST, else node-gyp's build/Release/fltsim-host, else the
+ * CMake build that `npm test` runs first (build/ctest/fltsim-host).
+ */
+export function simHostBinary(): string {
+  const candidates = [
+    process.env['FLTSIM_HOST'],
+    join(root, 'build', 'Release', 'fltsim-host'),
+    join(root, 'build', 'ctest', 'fltsim-host'),
+  ].filter((p): p is string => typeof p === 'string' && p.length > 0);
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error(
+      `fltsim-host not built (looked in ${candidates.join(', ')}): run \`npm run test:native\` or \`npm run build:native\``,
+    );
+  }
+  return found;
+}
+
+export interface SimHostOptions {
+  /** fltsim options (--option name=value), e.g. { zero_timeout: 'infinite' }. */
+  options?: Record<string, string>;
+  logLevel?: 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Use this runtime directory instead of a fresh temporary one (it is not removed). */
+  runtimeDir?: string;
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+  readyTimeoutMs?: number;
+}
+
+export interface SimHostExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class SimHost {
+  readonly socketPath: string;
+  readonly runtimeDir: string;
+  readonly child: ChildProcess;
+  readonly #ownsDir: boolean;
+  readonly #stderr: string[];
+  readonly #exited: Promise<SimHostExit>;
+
+  private constructor(child: ChildProcess, runtimeDir: string, socketPath: string, ownsDir: boolean, stderr: string[], exited: Promise<SimHostExit>) {
+    this.child = child;
+    this.runtimeDir = runtimeDir;
+    this.socketPath = socketPath;
+    this.#ownsDir = ownsDir;
+    this.#stderr = stderr;
+    this.#exited = exited;
+  }
+
+  static async start(options: SimHostOptions = {}): Promise<SimHost> {
+    const ownsDir = options.runtimeDir === undefined;
+    const runtimeDir = options.runtimeDir ?? mkdtempSync(join(tmpdir(), 'fltsim-test-'));
+    // Other uids (the access-denied tests) must be able to reach the socket inside.
+    if (ownsDir) chmodSync(runtimeDir, 0o755);
+    const args = ['--runtime-dir', runtimeDir, '--log-level', options.logLevel ?? 'info'];
+    for (const [k, v] of Object.entries(options.options ?? {})) args.push('--option', `${k}=${v}`);
+    args.push(...(options.extraArgs ?? []));
+    const child = spawn(simHostBinary(), args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, FLTSIM_OPTIONS: '', ...options.env },
+    });
+    const stderr: string[] = [];
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (s: string) => stderr.push(s));
+    const exited = new Promise<SimHostExit>((resolveExit) => {
+      child.on('exit', (code, signal) => resolveExit({ code, signal }));
+    });
+    const socketPath = await new Promise<string>((resolveReady, reject) => {
+      let out = '';
+      const timer = setTimeout(
+        () => reject(new Error(`fltsim-host not ready after ${options.readyTimeoutMs ?? 10_000} ms; stderr: ${stderr.join('')}`)),
+        options.readyTimeoutMs ?? 10_000,
+      );
+      child.stdout?.setEncoding('utf8');
+      child.stdout?.on('data', (s: string) => {
+        out += s;
+        const m = /^ready (.+)$/m.exec(out);
+        if (m?.[1]) {
+          clearTimeout(timer);
+          resolveReady(m[1]);
+        }
+      });
+      void exited.then((e) => {
+        clearTimeout(timer);
+        reject(new Error(`fltsim-host exited (${e.code ?? e.signal}) before ready; stderr: ${stderr.join('')}`));
+      });
+    });
+    return new SimHost(child, runtimeDir, socketPath, ownsDir, stderr, exited);
+  }
+
+  /** Everything the host logged so far. */
+  stderr(): string {
+    return this.#stderr.join('');
+  }
+
+  get exited(): Promise<SimHostExit> {
+    return this.#exited;
+  }
+
+  /** SIGTERM (default) and wait for the exit; removes the runtime directory it created. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<SimHostExit> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
+    const exit = await this.#exited;
+    clearTimeout(timer);
+    if (this.#ownsDir) rmSync(this.runtimeDir, { recursive: true, force: true });
+    return exit;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
