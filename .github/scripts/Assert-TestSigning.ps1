@@ -9,7 +9,7 @@
     Written on Linux and linted there; NOT yet run on Windows.
 
 .EXAMPLE
-    .github\scripts\Assert-TestSigning.ps1
+    .\.github\scripts\Assert-TestSigning.ps1
 #>
 [CmdletBinding()]
 param()

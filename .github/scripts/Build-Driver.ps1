@@ -22,7 +22,7 @@
     Written on Linux and linted there; NOT yet run on Windows.
 
 .EXAMPLE
-    .github\scripts\Build-Driver.ps1 -Configuration Debug -CodeAnalysis
+    .\.github\scripts\Build-Driver.ps1 -Configuration Debug -CodeAnalysis
 #>
 [CmdletBinding()]
 param(

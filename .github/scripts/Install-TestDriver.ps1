@@ -18,7 +18,7 @@
     Written on Linux and linted there; NOT yet run on Windows.
 
 .EXAMPLE
-    .github\scripts\Install-TestDriver.ps1 -PackageDir build\driver\Debug\package -Volume C: -Verifier
+    .\.github\scripts\Install-TestDriver.ps1 -PackageDir build\driver\Debug\package -Volume C: -Verifier
 #>
 [CmdletBinding()]
 param(

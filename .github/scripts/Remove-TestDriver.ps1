@@ -14,7 +14,7 @@
     Written on Linux and linted there; NOT yet run on Windows.
 
 .EXAMPLE
-    .github\scripts\Remove-TestDriver.ps1 -RemoveCertificate
+    .\.github\scripts\Remove-TestDriver.ps1 -RemoveCertificate
 #>
 [CmdletBinding()]
 param(

@@ -10,7 +10,7 @@
     Written on Linux and linted there; NOT yet run on Windows.
 
 .EXAMPLE
-    .github\scripts\Save-DriverLogs.ps1 -OutDir build\driver-logs
+    .\.github\scripts\Save-DriverLogs.ps1 -OutDir build\driver-logs
 #>
 [CmdletBinding()]
 param(

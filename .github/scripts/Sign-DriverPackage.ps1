@@ -13,7 +13,7 @@
     Written on Linux and linted there; NOT yet run on Windows.
 
 .EXAMPLE
-    .github\scripts\Sign-DriverPackage.ps1 -PackageDir build\driver\Debug\package
+    .\.github\scripts\Sign-DriverPackage.ps1 -PackageDir build\driver\Debug\package
 #>
 [CmdletBinding()]
 param(

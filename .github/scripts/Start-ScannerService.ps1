@@ -11,7 +11,7 @@
     Written on Linux and linted there; NOT yet run on Windows.
 
 .EXAMPLE
-    .github\scripts\Start-ScannerService.ps1 -DurationSeconds 10
+    .\.github\scripts\Start-ScannerService.ps1 -DurationSeconds 10
 #>
 [CmdletBinding()]
 param(
