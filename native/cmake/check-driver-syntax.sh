@@ -12,9 +12,9 @@
 #           -ffreestanding, against fltsim's fltKernel.h plus check/fltKernelExtra.h (the
 #           WDK declarations fltsim does not provide), for x86_64 and aarch64, with
 #           FPS_TEST_CONTROL defined and undefined. -Werror.
-#   fltsim  communication.c, testcontrol.c and mailslot.c with plain gcc against fltsim's
-#           fltKernel.h alone - exactly how fltsim-host will compile them - and a list of
-#           the identifiers fltsim still has to provide.
+#   fltsim  communication.c, testcontrol.c, mailslot.c and fltsimentry.c with plain gcc
+#           against fltsim's fltKernel.h alone - exactly how fltsim-host will compile them -
+#           and a list of the identifiers fltsim still has to provide.
 #
 # Exit status: 0 when every lane passes, 1 otherwise. --allow-fltsim-gaps makes the fltsim
 # lane advisory (reported, not failing) while fltsim's header is still being completed.
@@ -159,15 +159,18 @@ done < <(sed -n 's/.*probe: \(type\|expr\) \([A-Za-z_0-9]*\).*/\1 \2/p' "$EXTRA"
 echo "  fltsim provides ${#HAVE_LIST[@]} of the ${#HAVE_LIST[@]}+${#MISSING_LIST[@]} probed declarations"
 [ "$VERBOSE" = 1 ] && echo "  provided: ${HAVE_LIST[*]:-none}"
 
-# A wrapper fltKernel.h: fltsim's header, then the extra declarations.
+# A wrapper fltKernel.h: fltsim's header, then - as the WDK build sees things - FLTSIM
+# undefined, so the sources' fltsim-only branches stay out and their WDK branches are
+# checked, then the extra declarations.
 mkdir -p "$WORK/wrap"
 cat >"$WORK/wrap/fltKernel.h" <<EOF
 #include_next <fltKernel.h>
+#undef FLTSIM
 #include "$EXTRA"
 EOF
 
 # ---------------------------------------------------------------------------------------
-echo "driver sources (clang, MSVC targets, fltsim fltKernel.h + check/fltKernelExtra.h)"
+echo "driver sources, WDK build (clang, MSVC targets, fltsim fltKernel.h + check/fltKernelExtra.h)"
 
 mapfile -t SOURCES < <(cd "$SAMPLE/filter" && ls -1 *.c)
 for arch in x86_64 aarch64; do
@@ -184,9 +187,9 @@ for arch in x86_64 aarch64; do
 done
 
 # ---------------------------------------------------------------------------------------
-echo "fltsim build of the shared files (plain gcc -fshort-wchar, as fltsim-host builds them)"
+echo "fltsim build of the shared files (plain gcc -fshort-wchar, FLTSIM defined, as fltsim-host builds them)"
 
-SHARED=(communication.c testcontrol.c mailslot.c)
+SHARED=(communication.c testcontrol.c mailslot.c fltsimentry.c)
 GCC_FLAGS=(-std=c11 -fshort-wchar -fsyntax-only -Wall -Wextra -Werror -Wno-multichar
            -Wno-unknown-pragmas -I"$SAMPLE/inc" -I"$SAMPLE/filter")
 
@@ -197,6 +200,8 @@ cat >"$WORK/wrapA/fltKernel.h" <<EOF
 #include_next <fltKernel.h>
 #define FPSX_SHARED_ONLY 1
 #include "$EXTRA"
+/* fltsim prints driver traces with vsnprintf: have gcc check the formats against it. */
+ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...) __attribute__((format(printf, 3, 4)));
 EOF
 GCC_PROBE_DEFINES=()
 GAP_LIST=()

@@ -8,9 +8,13 @@
  *   Part A  what communication.c, testcontrol.c and mailslot.c use and fltsim does not
  *           (yet) declare. fltsim-host compiles those files, so fltsim has to provide
  *           these; the check script's gcc lane lists which ones are still missing.
- *   Part B  kernel-only declarations for driver.c and operations.c (FLT_REGISTRATION,
- *           FLT_CALLBACK_DATA, contexts, names, ECPs, registry...), which fltsim will not
- *           run.
+ *   Part B  what only the WDK build uses: driver.c and operations.c (FLT_REGISTRATION,
+ *           FLT_CALLBACK_DATA, contexts, names, ECPs, registry...) and the WDK branches of
+ *           the shared files (security descriptors built with Rtl* ACL routines, WOW64).
+ *
+ * The syntax check type-checks the WDK build: its wrapper includes fltsim's header, then
+ * #undef FLTSIM, then this file, so #ifdef FLTSIM branches stay out exactly as with the
+ * real WDK. The fltsim branches are checked by the gcc lane against fltsim alone.
  *
  * This is a type check, not a layout guarantee: structures here have the WDK's member
  * names and types, not necessarily its exact layout.
@@ -95,8 +99,11 @@ typedef PVOID PSID;
 #ifndef STATUS_INVALID_SID
 #define STATUS_INVALID_SID ((NTSTATUS)0xC0000078L)
 #endif
-#ifndef STATUS_INVALID_SECURITY_DESCR
-#define STATUS_INVALID_SECURITY_DESCR ((NTSTATUS)0xC0000079L)
+#ifndef STATUS_INVALID_NETWORK_RESPONSE
+#define STATUS_INVALID_NETWORK_RESPONSE ((NTSTATUS)0xC00000C3L)
+#endif
+#ifndef STATUS_VIRUS_INFECTED
+#define STATUS_VIRUS_INFECTED ((NTSTATUS)0xC0000906L)
 #endif
 
 /* ---- access rights ---- */
@@ -215,7 +222,15 @@ NTSYSAPI NTSTATUS NTAPI RtlUTF8ToUnicodeN(_Out_writes_bytes_to_opt_(Max, *Actual
                                           _In_ ULONG UTF8StringByteCount);
 #endif
 
-/* ---- security: SIDs, ACLs, absolute security descriptors ---- */
+/* =========================================================================================
+ * Part B - kernel only: driver.c and operations.c
+ * (left out with FPSX_SHARED_ONLY: the check script's gcc lane proves that Part A alone is
+ * enough for the files fltsim-host builds)
+ * ====================================================================================== */
+#if !defined(FPSX_SHARED_ONLY)
+
+/* ---- security: SIDs, ACLs, absolute security descriptors (communication.c, WDK branch;
+ *      its FLTSIM branch uses fltsim's uid/gid extensions instead) ---- */
 #if !defined(FPSX_HAVE_SID_IDENTIFIER_AUTHORITY) /* probe: type SID_IDENTIFIER_AUTHORITY */
 typedef struct _SID_IDENTIFIER_AUTHORITY {
   UCHAR Value[6];
@@ -318,7 +333,8 @@ NTSYSAPI PULONG NTAPI RtlSubAuthoritySid(_In_ PSID Sid, _In_ ULONG SubAuthority)
 NTSYSAPI ULONG NTAPI RtlLengthRequiredSid(_In_ ULONG SubAuthorityCount);
 #endif
 
-/* ---- WOW64 (communication.c, under _WIN64 only: never on fltsim's Linux build) ---- */
+/* ---- WOW64 (communication.c under _WIN64: the Windows builds, and a Windows build of
+ *      fltsim-host, which would need IoIs32bitProcess too) ---- */
 #if !defined(FPSX_HAVE_PIRP) /* probe: type PIRP */
 typedef struct _IRP *PIRP;
 #endif
@@ -326,12 +342,6 @@ typedef struct _IRP *PIRP;
 NTKERNELAPI BOOLEAN IoIs32bitProcess(_In_opt_ PIRP Irp);
 #endif
 
-/* =========================================================================================
- * Part B - kernel only: driver.c and operations.c
- * (left out with FPSX_SHARED_ONLY: the check script's gcc lane proves that Part A alone is
- * enough for the files fltsim-host builds)
- * ====================================================================================== */
-#if !defined(FPSX_SHARED_ONLY)
 
 #ifndef _Flt_CompletionContext_Outptr_
 #define _Flt_CompletionContext_Outptr_
@@ -364,11 +374,8 @@ typedef ULONG DEVICE_TYPE;
 #ifndef STATUS_END_OF_FILE
 #define STATUS_END_OF_FILE ((NTSTATUS)0xC0000011L)
 #endif
-#ifndef STATUS_INVALID_NETWORK_RESPONSE
-#define STATUS_INVALID_NETWORK_RESPONSE ((NTSTATUS)0xC00000C3L)
-#endif
-#ifndef STATUS_VIRUS_INFECTED
-#define STATUS_VIRUS_INFECTED ((NTSTATUS)0xC0000906L)
+#ifndef STATUS_INVALID_SECURITY_DESCR
+#define STATUS_INVALID_SECURITY_DESCR ((NTSTATUS)0xC0000079L)
 #endif
 #ifndef STATUS_FLT_CONTEXT_ALREADY_DEFINED
 #define STATUS_FLT_CONTEXT_ALREADY_DEFINED ((NTSTATUS)0xC01C0002L)

@@ -339,7 +339,8 @@ Return Value:
 
 --*/
 {
-    NTSTATUS status;
+    NTSTATUS status = STATUS_SUCCESS;
+    ULONG sidLength;
 
     PAGED_CODE();
 
@@ -368,23 +369,16 @@ Return Value:
 
     if (Settings->AllowedGroupSid != NULL) {
 
-        if (!RtlValidSid( Settings->AllowedGroupSid ) ||
-            RtlLengthSid( Settings->AllowedGroupSid ) > sizeof( FpsComm.GroupSid )) {
+        sidLength = FpsCommSidLength( Settings->AllowedGroupSid, sizeof( FpsComm.GroupSid ) );
+
+        if (sidLength == 0) {
 
             FpsTrace( DPFLTR_ERROR_LEVEL, "AllowedGroupSid is not a valid SID\n" );
-            status = STATUS_INVALID_PARAMETER;
+            status = STATUS_INVALID_SID;
             goto Cleanup;
         }
 
-        status = RtlCopySid( sizeof( FpsComm.GroupSid ),
-                             (PSID)FpsComm.GroupSid,
-                             Settings->AllowedGroupSid );
-
-        if (!NT_SUCCESS( status )) {
-
-            goto Cleanup;
-        }
-
+        RtlCopyMemory( FpsComm.GroupSid, Settings->AllowedGroupSid, sidLength );
         FpsComm.HasGroupSid = TRUE;
     }
 
@@ -502,6 +496,190 @@ Routine Description:
 /* -----------------------------------------------------------------------------------------
  *  Security descriptors
  * -------------------------------------------------------------------------------------- */
+
+ULONG
+FpsCommSidLength (
+    _In_reads_bytes_(BufferLength) PSID Sid,
+    _In_ ULONG BufferLength
+    )
+/*++
+
+Routine Description:
+
+    Returns the length of a well-formed SID that fits in BufferLength bytes, or 0. Reads
+    nothing beyond BufferLength: the header (8 bytes) first, then the sub-authorities the
+    header announces.
+
+--*/
+{
+    ULONG length;
+
+    if (Sid == NULL || BufferLength < 8) {
+
+        return 0;
+    }
+
+#if defined(FLTSIM)
+    //
+    //  fltsim declares no Rtl SID routines: read the binary form directly
+    //  (Revision, SubAuthorityCount, IdentifierAuthority[6], SubAuthority[]).
+    //
+    if (((const UCHAR *)Sid)[0] != 1 || ((const UCHAR *)Sid)[1] > 15) {
+
+        return 0;
+    }
+
+    length = 8 + 4 * (ULONG)((const UCHAR *)Sid)[1];
+#else
+    if (!RtlValidSid( Sid )) {
+
+        return 0;
+    }
+
+    length = RtlLengthSid( Sid );
+#endif
+
+    return (length <= BufferLength) ? length : 0;
+}
+
+#if defined(FLTSIM)
+
+//
+//  fltsim models principals as Unix users and groups (<fltsim/extensions.h>): its default
+//  descriptor stands for SYSTEM + Administrators (uid 0 and the simulator's own uid), and
+//  one more principal is added as a uid or a gid. A SID names one when it is a Unix user
+//  or group SID, S-1-22-1-<uid> or S-1-22-2-<gid> (the form Samba uses). Other SIDs have no
+//  counterpart there and are refused with STATUS_NOT_SUPPORTED, as is
+//  FpsSecuritySystemOnly (fltsim cannot take the simulator's own uid out).
+//
+
+static
+NTSTATUS
+FpspSimulatedPrincipal (
+    _In_ PSID Sid,
+    _Out_ PBOOLEAN IsGroup,
+    _Out_ PULONG Id
+    )
+{
+    const UCHAR *bytes = (const UCHAR *)Sid;
+    ULONG kind;
+
+    *IsGroup = FALSE;
+    *Id = 0;
+
+    //
+    //  Two sub-authorities, identifier authority 0-0-0-0-0-22.
+    //
+    if (FpsCommSidLength( Sid, 16 ) != 16 ||
+        bytes[2] != 0 || bytes[3] != 0 || bytes[4] != 0 ||
+        bytes[5] != 0 || bytes[6] != 0 || bytes[7] != 22) {
+
+        return STATUS_NOT_SUPPORTED;
+    }
+
+    RtlCopyMemory( &kind, bytes + 8, sizeof( ULONG ) );
+    RtlCopyMemory( Id, bytes + 12, sizeof( ULONG ) );
+
+    if (kind != 1 && kind != 2) {
+
+        return STATUS_NOT_SUPPORTED;
+    }
+
+    *IsGroup = (BOOLEAN)(kind == 2);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+FpsCommBuildSecurityDescriptor (
+    _In_ ULONG Mode,
+    _In_ ACCESS_MASK AdminAccess,
+    _In_ ACCESS_MASK GroupAccess,
+    _In_opt_ PSID GroupSid,
+    _Outptr_ PSECURITY_DESCRIPTOR *SecurityDescriptor
+    )
+/*++
+
+Routine Description:
+
+    fltsim version of the builder below: same modes, same "never a NULL DACL" rule, with
+    fltsim's principals. GroupAccess is not modelled by fltsim (a listed principal may
+    connect); it is accepted for the same signature.
+
+--*/
+{
+    NTSTATUS status;
+    PSECURITY_DESCRIPTOR sd = NULL;
+    PSID extraSid = NULL;
+    BOOLEAN isGroup;
+    ULONG id;
+
+    UNREFERENCED_PARAMETER( GroupAccess );
+
+    *SecurityDescriptor = NULL;
+
+    switch (Mode) {
+
+        case FpsSecurityAdminOnly:
+            break;
+
+        case FpsSecurityDefault:
+            extraSid = FpsComm.HasGroupSid ? (PSID)FpsComm.GroupSid : NULL;
+            break;
+
+        case FpsSecurityWithGroup:
+            extraSid = (GroupSid != NULL) ? GroupSid :
+                       (FpsComm.HasGroupSid ? (PSID)FpsComm.GroupSid : NULL);
+
+            if (extraSid == NULL) {
+
+                return STATUS_INVALID_PARAMETER;
+            }
+            break;
+
+        case FpsSecuritySystemOnly:
+            return STATUS_NOT_SUPPORTED;
+
+        default:
+            return STATUS_INVALID_PARAMETER;
+    }
+
+    status = FltBuildDefaultSecurityDescriptor( &sd, AdminAccess );
+
+    if (!NT_SUCCESS( status )) {
+
+        return status;
+    }
+
+    if (extraSid != NULL) {
+
+        status = FpspSimulatedPrincipal( extraSid, &isGroup, &id );
+
+        if (NT_SUCCESS( status )) {
+
+            status = isGroup ? FltsimSecurityDescriptorAllowGid( sd, id ) :
+                               FltsimSecurityDescriptorAllowUid( sd, id );
+        }
+
+        if (!NT_SUCCESS( status )) {
+
+            FltFreeSecurityDescriptor( sd );
+            return status;
+        }
+    }
+
+    *SecurityDescriptor = sd;
+    return STATUS_SUCCESS;
+}
+
+VOID
+FpsCommFreeSecurityDescriptor (
+    _In_ PSECURITY_DESCRIPTOR SecurityDescriptor
+    )
+{
+    FltFreeSecurityDescriptor( SecurityDescriptor );
+}
+
+#else   // WDK
 
 NTSTATUS
 FpsCommBuildSecurityDescriptor (
@@ -662,12 +840,6 @@ Return Value:
 
         if (extraSid != NULL) {
 
-            if (!RtlValidSid( extraSid )) {
-
-                status = STATUS_INVALID_SID;
-                goto Cleanup;
-            }
-
             aclSize += (ULONG)(FIELD_OFFSET( ACCESS_ALLOWED_ACE, SidStart ) +
                                RtlLengthSid( extraSid ));
         }
@@ -786,6 +958,8 @@ FpsCommFreeSecurityDescriptor (
     ExFreePoolWithTag( SecurityDescriptor, FPS_TAG_SECURITY );
 }
 
+#endif  // FLTSIM
+
 static
 NTSTATUS
 FpspCreateServerPort (
@@ -861,8 +1035,8 @@ Routine Description:
 
     if (!NT_SUCCESS( status )) {
 
-        FpsTrace( DPFLTR_ERROR_LEVEL, "FltCreateCommunicationPort(%wZ) failed 0x%08X\n",
-                  &name, (ULONG)status );
+        FpsTrace( DPFLTR_ERROR_LEVEL, "FltCreateCommunicationPort for port %u failed 0x%08X\n",
+                  PortId, (ULONG)status );
         *ServerPort = NULL;
     }
 
@@ -1087,7 +1261,7 @@ Routine Description:
 
     FpsCommCount( FpsCounterConnectAccepted );
 
-    FpsTrace( DPFLTR_INFO_LEVEL, "connection %lu on port %lu role %u from pid %p\n",
+    FpsTrace( DPFLTR_INFO_LEVEL, "connection %u on port %u role %u from pid %p\n",
               connection->ConnectionId, PortId, (ULONG)Role, connection->ProcessId );
 
     //
@@ -1155,7 +1329,7 @@ Routine Description:
     if (!NT_SUCCESS( status )) {
 
         FpsCommRecordConnectReject( status );
-        FpsTrace( DPFLTR_WARNING_LEVEL, "refused a connection to port %lu: 0x%08X\n",
+        FpsTrace( DPFLTR_WARNING_LEVEL, "refused a connection to port %u: 0x%08X\n",
                   portId, (ULONG)status );
     }
 
@@ -1259,7 +1433,7 @@ Routine Description:
         return;
     }
 
-    FpsTrace( DPFLTR_INFO_LEVEL, "connection %lu disconnected\n", connection->ConnectionId );
+    FpsTrace( DPFLTR_INFO_LEVEL, "connection %u disconnected\n", connection->ConnectionId );
 
     FltCloseClientPort( FpsComm.Filter, &connection->ClientPort );
     FpsCommCount( FpsCounterDisconnects );
@@ -1790,7 +1964,7 @@ Routine Description:
 
             Result->Outcome = FpsOutcomeBadReply;
             FpsCommCount( FpsCounterNoVerdictBadReply );
-            FpsTrace( DPFLTR_WARNING_LEVEL, "connection %lu sent a malformed reply (%lu bytes)\n",
+            FpsTrace( DPFLTR_WARNING_LEVEL, "connection %u sent a malformed reply (%u bytes)\n",
                       connection->ConnectionId, replyLength );
         }
 
@@ -1813,11 +1987,43 @@ Routine Description:
 
         Result->Outcome = FpsOutcomeError;
         FpsCommCount( FpsCounterNoVerdictError );
-        FpsTrace( DPFLTR_WARNING_LEVEL, "FltSendMessage to connection %lu returned 0x%08X\n",
+        FpsTrace( DPFLTR_WARNING_LEVEL, "FltSendMessage to connection %u returned 0x%08X\n",
                   connection->ConnectionId, (ULONG)status );
     }
 
     FpsCommDereferenceConnection( connection );
+}
+
+NTSTATUS
+FpsCommOutcomeToStatus (
+    _In_ PFPS_SCAN_RESULT Result
+    )
+/*++
+
+Routine Description:
+
+    One NTSTATUS for a scan outcome, as a "rescan" note reports it in its NOTIFY.
+
+--*/
+{
+    switch (Result->Outcome) {
+
+        case FpsOutcomeVerdict:
+            return (Result->Verdict == FpsVerdictBlock) ? STATUS_VIRUS_INFECTED : STATUS_SUCCESS;
+
+        case FpsOutcomeNoScanner:
+        case FpsOutcomeDisconnected:
+            return STATUS_PORT_DISCONNECTED;
+
+        case FpsOutcomeTimeout:
+            return STATUS_TIMEOUT;
+
+        case FpsOutcomeBadReply:
+            return STATUS_INVALID_NETWORK_RESPONSE;
+
+        default:
+            return Result->SendStatus;
+    }
 }
 
 VOID
@@ -2015,7 +2221,7 @@ FpsCommSetPolicy (
                             mode == FpsModeBlock ? "mode=block timeout=" : "mode=audit timeout=" );
     used = FpspAppendDecimal( text, RTL_NUMBER_OF( text ), used, (ULONG)FpsComm.ScanTimeoutMs );
 
-    FpsTrace( DPFLTR_INFO_LEVEL, "policy: mode %lu, scan timeout %ld ms\n",
+    FpsTrace( DPFLTR_INFO_LEVEL, "policy: mode %u, scan timeout %d ms\n",
               mode, FpsComm.ScanTimeoutMs );
 
     FpsCommNotify( FpsEventPolicyChanged, STATUS_SUCCESS, mode, text, used );

@@ -15,6 +15,7 @@ Abstract:
                        notifications, control commands            (WDK and fltsim)
       testcontrol.c    the FPS_TEST_CONTROL command surface        (WDK and fltsim)
       mailslot.c       the note mailslot and its reader thread     (WDK and fltsim)
+      fltsimentry.c    FltsimDriverEntry: the driver entry under fltsim (fltsim only)
       operations.c     I/O callbacks, contexts, reading files      (WDK only)
       driver.c         DriverEntry, registration, registry, unload (WDK only)
 
@@ -174,6 +175,16 @@ FpsSendScanRequest (
     );
 
 //
+//  One NTSTATUS for an outcome (used by "rescan" notes): STATUS_SUCCESS (allow),
+//  STATUS_VIRUS_INFECTED (block), STATUS_TIMEOUT, STATUS_PORT_DISCONNECTED (no scanner or
+//  it went away), STATUS_INVALID_NETWORK_RESPONSE (bad reply), else FltSendMessage's status.
+//
+NTSTATUS
+FpsCommOutcomeToStatus (
+    _In_ PFPS_SCAN_RESULT Result
+    );
+
+//
 //  TRUE if ProcessId holds a scanner connection: its own file I/O must not be sent to it
 //  synchronously (it would wait for itself, spec §6.6).
 //
@@ -242,6 +253,9 @@ FpsCommSetMailslotRunning (
 //    FpsSecuritySystemOnly  AdminAccess for LocalSystem only.
 //  Free with FpsCommFreeSecurityDescriptor. PASSIVE_LEVEL.
 //
+//  Under fltsim, principals are Unix users and groups: see the FLTSIM branch in
+//  communication.c for how a SID maps to one.
+//
 NTSTATUS
 FpsCommBuildSecurityDescriptor (
     _In_ ULONG Mode,
@@ -254,6 +268,15 @@ FpsCommBuildSecurityDescriptor (
 VOID
 FpsCommFreeSecurityDescriptor (
     _In_ PSECURITY_DESCRIPTOR SecurityDescriptor
+    );
+
+//
+//  Length of a well-formed SID that fits in BufferLength bytes, else 0.
+//
+ULONG
+FpsCommSidLength (
+    _In_reads_bytes_(BufferLength) PSID Sid,
+    _In_ ULONG BufferLength
     );
 
 /* -----------------------------------------------------------------------------------------

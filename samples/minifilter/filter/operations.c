@@ -79,7 +79,7 @@ static const GUID FpsRescanEcpGuid =
 typedef struct _FPS_RESCAN_ECP {
 
     BOOLEAN Scanned;            //  an instance of this filter saw the open and scanned it
-    NTSTATUS Status;            //  the outcome, see FpspOutcomeToStatus
+    NTSTATUS Status;            //  the outcome, see FpsCommOutcomeToStatus
 
 } FPS_RESCAN_ECP, *PFPS_RESCAN_ECP;
 
@@ -583,39 +583,6 @@ FpspMustBlock (
 }
 
 static
-NTSTATUS
-FpspOutcomeToStatus (
-    _In_ PFPS_SCAN_RESULT Result
-    )
-/*++
-
-Routine Description:
-
-    How a rescan note reports its outcome in the NOTIFY's Status field.
-
---*/
-{
-    switch (Result->Outcome) {
-
-        case FpsOutcomeVerdict:
-            return (Result->Verdict == FpsVerdictBlock) ? STATUS_VIRUS_INFECTED : STATUS_SUCCESS;
-
-        case FpsOutcomeNoScanner:
-        case FpsOutcomeDisconnected:
-            return STATUS_PORT_DISCONNECTED;
-
-        case FpsOutcomeTimeout:
-            return STATUS_TIMEOUT;
-
-        case FpsOutcomeBadReply:
-            return STATUS_INVALID_NETWORK_RESPONSE;
-
-        default:
-            return Result->SendStatus;
-    }
-}
-
-static
 ULONG
 FpspThreadId (
     _In_ PFLT_CALLBACK_DATA Data
@@ -792,7 +759,7 @@ Routine Description:
     }
 
     FpsSendScanRequest( request, &result );
-    status = FpspOutcomeToStatus( &result );
+    status = FpsCommOutcomeToStatus( &result );
 
     if (FpspMustBlock( &result )) {
 
@@ -1283,7 +1250,7 @@ Routine Description:
 
 Return Value:
 
-    The outcome (see FpspOutcomeToStatus), STATUS_NOT_FOUND if no instance of this filter
+    The outcome (see FpsCommOutcomeToStatus), STATUS_NOT_FOUND if no instance of this filter
     saw the open (the volume is not attached), or the open's failure.
 
 --*/

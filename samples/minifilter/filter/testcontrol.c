@@ -989,7 +989,7 @@ FpspTestCreatePort (
 
         sid = (PSID)Params->Sid;
 
-        if (!RtlValidSid( sid ) || RtlLengthSid( sid ) != Params->SidLength) {
+        if (FpsCommSidLength( sid, Params->SidLength ) != Params->SidLength) {
 
             return STATUS_INVALID_SID;
         }
