@@ -1,8 +1,8 @@
 // Starts fltsim-host for a test: a private runtime directory, waits for "ready <socket>",
 // keeps stderr for diagnostics, stops it with SIGTERM (and checks it went away cleanly).
 // Reusable by any suite that needs a simulated Filter Manager (fltsim, posix, napi, contract).
-import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,4 +124,62 @@ export class SimHost {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
   }
+}
+
+export interface SimPeerResult {
+  status: number;
+  uid: number;
+  gid: number;
+  pid: number;
+  echo?: string;
+}
+
+let compiledPeer: string | undefined;
+
+/**
+ * Compiles sim-peer.ts (with sim-wire.ts) once with the project's tsc into a directory every
+ * uid can read, and returns the path of sim-peer.js.
+ */
+export function compileSimPeer(): string {
+  if (compiledPeer) return compiledPeer;
+  const out = mkdtempSync(join(tmpdir(), 'fltsim-peer-'));
+  chmodSync(out, 0o755);
+  const tsc = join(root, 'node_modules', '.bin', 'tsc');
+  const r = spawnSync(
+    tsc,
+    [
+      '--outDir', out, '--rootDir', join(root, 'test', 'helpers'),
+      '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
+      '--types', 'node', '--skipLibCheck', '--strict', '--ignoreConfig',
+      join(root, 'test', 'helpers', 'sim-peer.ts'),
+    ],
+    { cwd: root, encoding: 'utf8' },
+  );
+  if (r.status !== 0) throw new Error(`tsc failed to compile sim-peer.ts: ${r.stdout}${r.stderr}`);
+  // Emitted as ES modules: the directory needs its own package.json to say so.
+  writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
+  process.once('exit', () => rmSync(out, { recursive: true, force: true }));
+  compiledPeer = join(out, 'sim-peer.js');
+  return compiledPeer;
+}
+
+/** Runs sim-peer.js as uid/gid (root only) and returns what the host answered it. */
+export async function runSimPeer(
+  identity: { uid: number; gid: number },
+  request: { socketPath: string; port: string; context?: string },
+): Promise<SimPeerResult> {
+  const script = compileSimPeer();
+  const child = spawn(process.execPath, [script, JSON.stringify(request)], {
+    uid: identity.uid,
+    gid: identity.gid,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: tmpdir(),
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr?.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  if (code !== 0) throw new Error(`sim-peer exited with ${code}: ${err}`);
+  return JSON.parse(out) as SimPeerResult;
 }

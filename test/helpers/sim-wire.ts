@@ -69,7 +69,7 @@ export function utf16le(text: string): Buffer {
 /** A socket speaking frames: send() writes, next()/waitFor() read in arrival order. */
 export class SimStream {
   readonly #socket: Socket;
-  #buffer = Buffer.alloc(0);
+  #buffer: Buffer = Buffer.alloc(0);
   readonly #frames: Frame[] = [];
   readonly #waiters: Array<() => void> = [];
   #ended = false;

@@ -81,7 +81,7 @@ void PortEngine::SetUnloadCallback(Filter& filter, FilterUnloadFn callback) {
   filter.unload_callback = callback;
 }
 
-uint32_t PortEngine::UnloadFilter(const std::shared_ptr<Filter>& filter) {
+uint32_t PortEngine::UnloadFilter(const std::shared_ptr<Filter>& filter, uint32_t flags) {
   FilterUnloadFn callback;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -92,12 +92,17 @@ uint32_t PortEngine::UnloadFilter(const std::shared_ptr<Filter>& filter) {
     uint32_t status;
     {
       CurrentProcessScope system(kSystemProcessId);
-      status = static_cast<uint32_t>(callback(0));
+      status = static_cast<uint32_t>(callback(flags));
     }
     if (!NtSuccess(status)) {
-      LogWrite(LogLevel::kInfo, "filter %s refused to unload: status 0x%08X", filter->name.c_str(),
-               status);
-      return status;
+      if ((flags & 1) == 0) {
+        LogWrite(LogLevel::kInfo, "filter %s refused to unload: status 0x%08X", filter->name.c_str(),
+                 status);
+        return status;
+      }
+      // A mandatory unload cannot be refused; FltMgr tears the filter down regardless.
+      LogWrite(LogLevel::kWarn, "filter %s failed a mandatory unload (0x%08X); unloading anyway",
+               filter->name.c_str(), status);
     }
     bool unregistered;
     {

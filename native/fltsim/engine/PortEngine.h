@@ -175,8 +175,10 @@ class PortEngine {
   void SetUnloadCallback(Filter& filter, FilterUnloadFn callback);
   // What the host's `unload` does: the driver's unload callback (it normally closes its
   // server ports and calls FltUnregisterFilter), then FltUnregisterFilter if it did not.
-  // Returns the callback's failure status (unload refused) or STATUS_SUCCESS.
-  uint32_t UnloadFilter(const std::shared_ptr<Filter>& filter);
+  // `flags` is FLT_FILTER_UNLOAD_FLAGS (FLTFL_FILTER_UNLOAD_MANDATORY = 1: the driver may not
+  // refuse). Returns the callback's failure status (unload refused),
+  // STATUS_FLT_FILTER_NOT_FOUND if already unloaded, or STATUS_SUCCESS.
+  uint32_t UnloadFilter(const std::shared_ptr<Filter>& filter, uint32_t flags = 0);
   // FltUnregisterFilter: marks the filter as being deleted, calls DisconnectNotify for every
   // remaining connection of its ports and closes their client ports. Idempotent.
   void UnregisterFilter(const std::shared_ptr<Filter>& filter);

@@ -200,8 +200,8 @@ void RegisterHostVerbs(ControlRegistry* registry, SimKernel* kernel, std::shared
 
   registry->Add("unload", "unload [mandatory=0|1]", [kernel, filter](const ControlLine& command) {
     ArgsAllowed(command, {"mandatory"});
-    (void)ArgBool(command, "mandatory", false);
-    uint32_t status = kernel->ports().UnloadFilter(filter);
+    const uint32_t flags = ArgBool(command, "mandatory", false) ? 1u : 0u;  // FLTFL_FILTER_UNLOAD_MANDATORY
+    uint32_t status = kernel->ports().UnloadFilter(filter, flags);
     if (status != nt::kSuccess) throw ControlFailure{status, "the filter did not unload"};
     return ControlOk(LineBuilder("ok").Add("filter", filter->name));
   });

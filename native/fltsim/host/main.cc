@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
   UnixSocketTransport transport(socket_path, &acceptor);
   if (!transport.Listen(&error)) {
     LogWrite(LogLevel::kError, "%s", error.c_str());
-    kernel.ports().UnloadFilter(filter);
+    kernel.ports().UnloadFilter(filter, FLTFL_FILTER_UNLOAD_MANDATORY);
     kernel.Shutdown();
     return 2;
   }
@@ -177,8 +177,10 @@ int main(int argc, char** argv) {
   transport.Run();  // until SIGTERM/SIGINT; closes every stream and removes the socket
 
   LogWrite(LogLevel::kInfo, "stopping");
-  // Unload like `fltmc unload`, then FltMgr's own teardown for whatever the driver left.
-  if (kernel.ports().UnloadFilter(filter) != 0) kernel.ports().UnregisterFilter(filter);
+  // A mandatory unload (the system is going away), then FltMgr's own teardown for whatever the
+  // driver left (idempotent).
+  kernel.ports().UnloadFilter(filter, FLTFL_FILTER_UNLOAD_MANDATORY);
+  kernel.ports().UnregisterFilter(filter);
   pool.Shutdown();
   kernel.Shutdown();
   g_transport = nullptr;
