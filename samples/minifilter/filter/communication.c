@@ -1515,32 +1515,54 @@ VOID
 FpspCloseAllConnections (
     VOID
     )
+/*++
+
+Routine Description:
+
+    Closes every connection, in two passes: scanner and test connections first, control
+    connections last. A control client may be inside MessageNotify waiting for a test run
+    (GET_RESULTS with WaitMs); that run's senders return only once their connection is
+    closed, so closing the control connection first could make unload wait for the whole
+    WaitMs.
+
+--*/
 {
+    PLIST_ENTRY link;
     PFPS_CONNECTION connection;
+    ULONG pass;
 
     PAGED_CODE();
 
-    for (;;) {
+    for (pass = 0; pass < 2; pass += 1) {
 
-        connection = NULL;
+        for (;;) {
 
-        FltAcquirePushLockExclusive( &FpsComm.ConnectionLock );
+            connection = NULL;
 
-        if (!IsListEmpty( &FpsComm.Connections )) {
+            FltAcquirePushLockExclusive( &FpsComm.ConnectionLock );
 
-            connection = CONTAINING_RECORD( FpsComm.Connections.Flink, FPS_CONNECTION, Link );
-            InterlockedIncrement( &connection->RefCount );
+            for (link = FpsComm.Connections.Flink;
+                 link != &FpsComm.Connections;
+                 link = link->Flink) {
+
+                if (pass == 1 || CONTAINING_RECORD( link, FPS_CONNECTION, Link )->Role != FpsRoleControl) {
+
+                    connection = CONTAINING_RECORD( link, FPS_CONNECTION, Link );
+                    InterlockedIncrement( &connection->RefCount );
+                    break;
+                }
+            }
+
+            FltReleasePushLock( &FpsComm.ConnectionLock );
+
+            if (connection == NULL) {
+
+                break;
+            }
+
+            (VOID)FpsCommCloseConnection( connection );
+            FpsCommDereferenceConnection( connection );
         }
-
-        FltReleasePushLock( &FpsComm.ConnectionLock );
-
-        if (connection == NULL) {
-
-            break;
-        }
-
-        (VOID)FpsCommCloseConnection( connection );
-        FpsCommDereferenceConnection( connection );
     }
 }
 

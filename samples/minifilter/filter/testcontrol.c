@@ -1452,8 +1452,6 @@ Routine Description:
 
     PAGED_CODE();
 
-    UNREFERENCED_PARAMETER( Caller );
-
     *ReturnOutputBufferLength = 0;
 
     RtlZeroMemory( &valueResult, sizeof( valueResult ) );
@@ -1589,6 +1587,17 @@ Routine Description:
             if (!NT_SUCCESS( status )) {
 
                 return status;
+            }
+
+            //
+            //  Not the caller's own connection: this runs inside that connection's
+            //  MessageNotify, and whether FltCloseClientPort waits for the port's callbacks
+            //  to return is not documented.
+            //
+            if (connection == Caller) {
+
+                FpsCommDereferenceConnection( connection );
+                return STATUS_INVALID_PARAMETER;
             }
 
             valueResult.Value = connection->ConnectionId;
