@@ -323,7 +323,12 @@ FpsCommInitialize (
 Routine Description:
 
     Sets up the connection list and policy and creates the scan and control ports.
-    On failure everything is undone; FpsCommShutdown/FpsCommFinalize must not be called.
+
+    Whatever it returns, the caller must call FpsCommShutdown before FltUnregisterFilter and
+    FpsCommFinalize after it: if the control port fails, the scan port already existed and a
+    client may have connected to it, and FltUnregisterFilter will call DisconnectNotify for
+    that connection, which needs the lock. The locks are set up first, so both calls work
+    on a half-initialized state.
 
 Arguments:
 
@@ -392,21 +397,6 @@ Return Value:
     status = FpspCreateServerPort( FPS_PORT_ID_CONTROL, &FpsComm.ControlServerPort );
 
 Cleanup:
-
-    if (!NT_SUCCESS( status )) {
-
-        if (FpsComm.ScanServerPort != NULL) {
-
-            FltCloseCommunicationPort( FpsComm.ScanServerPort );
-            FpsComm.ScanServerPort = NULL;
-        }
-
-#if defined(FPS_TEST_CONTROL)
-        FpsTestFinalize();
-#endif
-        FltDeletePushLock( &FpsComm.PortLock );
-        FltDeletePushLock( &FpsComm.ConnectionLock );
-    }
 
     return status;
 }

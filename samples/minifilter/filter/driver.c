@@ -688,14 +688,16 @@ Routine Description:
     opsInitialized = TRUE;
     extensions = NULL;          //  owned by operations.c now
 
+    //
+    //  Shutdown and Finalize are owed even if this fails (see FpsCommInitialize).
+    //
     status = FpsCommInitialize( FpsDriver.Filter, &FpsDriver.Settings );
+    commInitialized = TRUE;
 
     if (!NT_SUCCESS( status )) {
 
         goto Failed;
     }
-
-    commInitialized = TRUE;
 
     status = FltStartFiltering( FpsDriver.Filter );
 

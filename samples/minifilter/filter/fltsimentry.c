@@ -74,6 +74,12 @@ FltsimDriverEntry (
 
     if (!NT_SUCCESS( status )) {
 
+        //
+        //  Owed even after a failure (see FpsCommInitialize): the host exits next.
+        //
+        FpsCommShutdown();
+        FltUnregisterFilter( Filter );
+        FpsCommFinalize();
         return status;
     }
 

@@ -114,7 +114,8 @@ typedef const FPS_SETTINGS *PCFPS_SETTINGS;
 //  Lifetime, in this order:
 //
 //    FpsCommInitialize   DriverEntry, after FltRegisterFilter and before FltStartFiltering.
-//                        Creates the scan and control ports.
+//                        Creates the scan and control ports. Even when it fails, the two
+//                        calls below must follow (a client may already have connected).
 //    FpsCommShutdown     FilterUnload, BEFORE FltUnregisterFilter: closes every server
 //                        port, stops test runs, closes every client port (which releases
 //                        any FltSendMessage waiting on it) and refuses new work.
