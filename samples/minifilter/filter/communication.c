@@ -838,7 +838,7 @@ Return Value:
     //
     //  ACL sizes are USHORTs and ACEs must stay DWORD-aligned.
     //
-    aclSize = (aclSize + sizeof( ULONG ) - 1) & ~((ULONG)sizeof( ULONG ) - 1);
+    aclSize = (aclSize + (ULONG)sizeof( ULONG ) - 1) & ~((ULONG)sizeof( ULONG ) - 1);
 
     if (aclSize > 0xFFFC) {
 
@@ -2089,7 +2089,7 @@ Routine Description:
 
         TextChars = FPS_MIN( TextChars, FPS_NOTIFY_TEXT_CHARS );
         RtlCopyMemory( notify->Text, Text, TextChars * sizeof( WCHAR ) );
-        notify->TextLength = TextChars * sizeof( WCHAR );
+        notify->TextLength = TextChars * (ULONG)sizeof( WCHAR );
     }
 
     FltAcquirePushLockShared( &FpsComm.ConnectionLock );

@@ -407,7 +407,7 @@ Routine Description:
 --*/
 {
     PCWCH chars = (PCWCH)Value->Data;
-    ULONG total = Value->DataLength / sizeof( WCHAR );
+    ULONG total = Value->DataLength / (ULONG)sizeof( WCHAR );
     ULONG start = 0;
     ULONG end;
     ULONG count = 0;
@@ -580,7 +580,7 @@ Routine Description:
         //
         //  REG_SZ data normally ends with a NUL that is not part of the string.
         //
-        chars = value->DataLength / sizeof( WCHAR );
+        chars = value->DataLength / (ULONG)sizeof( WCHAR );
 
         while (chars > 0 && ((PCWCH)value->Data)[chars - 1] == L'\0') {
 

@@ -149,7 +149,7 @@ FpspSimRescan (
 
     if (pathBytes < NtPath->Length) {
 
-        request->Flags |= FPS_SCANF_PATH_TRUNCATED;
+        request->Flags = (USHORT)(request->Flags | FPS_SCANF_PATH_TRUNCATED);
     }
 
     FpsSendScanRequest( request, &result );

@@ -428,7 +428,7 @@ FpspHandleNote (
                    status,
                    (ULONG)note.Verb,
                    FpsMailslot.Echo,
-                   echoBytes / sizeof( WCHAR ) );
+                   echoBytes / (ULONG)sizeof( WCHAR ) );
 }
 
 /* -----------------------------------------------------------------------------------------

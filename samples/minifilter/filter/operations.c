@@ -467,7 +467,7 @@ FpspFillIdentity (
 
     } else {
 
-        Request->Flags |= FPS_SCANF_NO_FILE_ID;
+        Request->Flags = (USHORT)(Request->Flags | FPS_SCANF_NO_FILE_ID);
     }
 
     if (Name == NULL && StreamContext != NULL) {
@@ -483,7 +483,7 @@ FpspFillIdentity (
 
         if (pathBytes < Name->Length) {
 
-            Request->Flags |= FPS_SCANF_PATH_TRUNCATED;
+            Request->Flags = (USHORT)(Request->Flags | FPS_SCANF_PATH_TRUNCATED);
         }
     }
 }
@@ -562,7 +562,7 @@ Routine Description:
                                                  NULL ) ) &&
             standard.EndOfFile.QuadPart > FPS_SCAN_BYTES) {
 
-            Request->Flags |= FPS_SCANF_MORE_CONTENT;
+            Request->Flags = (USHORT)(Request->Flags | FPS_SCANF_MORE_CONTENT);
         }
     }
 
@@ -926,14 +926,14 @@ FpspAsyncScanWorker (
                           scan->ProcessId,
                           scan->ThreadId );
 
-        request->Flags |= FPS_SCANF_ASYNC;
+        request->Flags = (USHORT)(request->Flags | FPS_SCANF_ASYNC);
         request->Offset = scan->Offset;
         request->ContentLength = scan->Captured;
         RtlCopyMemory( request->Content, scan->Content, scan->Captured );
 
         if (scan->WriteLength > scan->Captured) {
 
-            request->Flags |= FPS_SCANF_MORE_CONTENT;
+            request->Flags = (USHORT)(request->Flags | FPS_SCANF_MORE_CONTENT);
         }
 
         FpsCommCount( FpsCounterAsyncScans );
@@ -1051,7 +1051,7 @@ Routine Description:
 
     if (length > FPS_SCAN_BYTES) {
 
-        request->Flags |= FPS_SCANF_MORE_CONTENT;
+        request->Flags = (USHORT)(request->Flags | FPS_SCANF_MORE_CONTENT);
     }
 
     if (Data->Iopb->Parameters.Write.MdlAddress != NULL) {

@@ -800,9 +800,9 @@ FpspTestGetResults (
 
     available = (Params->FirstRecord < run->RecordCapacity) ?
                 run->RecordCapacity - Params->FirstRecord : 0;
-    fit = (OutputBufferLength - sizeof( FPS_CMD_TEST_RESULTS )) / sizeof( FPS_TEST_OUTCOME );
+    fit = (OutputBufferLength - (ULONG)sizeof( FPS_CMD_TEST_RESULTS )) / (ULONG)sizeof( FPS_TEST_OUTCOME );
     count = FPS_MIN( FPS_MIN( available, fit ), Params->MaxRecords );
-    size = sizeof( FPS_CMD_TEST_RESULTS ) + count * sizeof( FPS_TEST_OUTCOME );
+    size = (ULONG)sizeof( FPS_CMD_TEST_RESULTS ) + count * (ULONG)sizeof( FPS_TEST_OUTCOME );
 
     result = ExAllocatePoolZero( PagedPool, size, FPS_TAG_CONTROL );
 
@@ -914,7 +914,7 @@ Routine Description:
     ULONG i;
 
     RtlInitUnicodeString( &prefix, FPS_TEST_PORT_PREFIX );
-    prefixChars = prefix.Length / sizeof( WCHAR );
+    prefixChars = prefix.Length / (ULONG)sizeof( WCHAR );
 
     if ((Params->NameLength % sizeof( WCHAR )) != 0 ||
         Params->NameLength > sizeof( Params->Name )) {
@@ -922,7 +922,7 @@ Routine Description:
         return STATUS_INVALID_PARAMETER;
     }
 
-    chars = Params->NameLength / sizeof( WCHAR );
+    chars = Params->NameLength / (ULONG)sizeof( WCHAR );
 
     if (chars <= prefixChars) {
 
@@ -1547,8 +1547,8 @@ Routine Description:
                 return STATUS_BUFFER_TOO_SMALL;
             }
 
-            capacity = (OutputBufferLength - sizeof( FPS_CMD_CONNECTION_LIST )) /
-                       sizeof( FPS_CONNECTION_INFO );
+            capacity = (OutputBufferLength - (ULONG)sizeof( FPS_CMD_CONNECTION_LIST )) /
+                       (ULONG)sizeof( FPS_CONNECTION_INFO );
             capacity = FPS_MIN( capacity, FPS_MAX_TRACKED_CONNECTIONS );
 
             list = ExAllocatePoolZero( PagedPool,
@@ -1564,7 +1564,7 @@ Routine Description:
             FpsCommListConnections( (PFPS_CONNECTION_INFO)(list + 1), capacity, &total, &returned );
             list->TotalConnections = total;
             list->ReturnedConnections = returned;
-            size = sizeof( FPS_CMD_CONNECTION_LIST ) + returned * sizeof( FPS_CONNECTION_INFO );
+            size = (ULONG)sizeof( FPS_CMD_CONNECTION_LIST ) + returned * (ULONG)sizeof( FPS_CONNECTION_INFO );
 
             status = FpsCommCompleteControl( Input, &list->Control, size,
                                              OutputBuffer, OutputBufferLength,

@@ -174,15 +174,16 @@ typedef struct _FPS_MESSAGE_HEADER {
 
 } FPS_MESSAGE_HEADER, *PFPS_MESSAGE_HEADER;
 
+//
+//  An expression, not a do/while(0) block: MSVC /W4 (C4127) may flag the constant condition.
+//
 #define FPS_INIT_HEADER(_h, _type, _size, _seq, _time)     \
-    do {                                                    \
-        (_h)->Magic = FPS_MESSAGE_MAGIC;                    \
-        (_h)->Version = FPS_PROTOCOL_VERSION;               \
-        (_h)->Type = (USHORT)(_type);                       \
-        (_h)->Size = (ULONG)(_size);                        \
-        (_h)->Sequence = (ULONG)(_seq);                     \
-        (_h)->Timestamp = (LONGLONG)(_time);                \
-    } while (0)
+    ((_h)->Magic = FPS_MESSAGE_MAGIC,                       \
+     (_h)->Version = FPS_PROTOCOL_VERSION,                  \
+     (_h)->Type = (USHORT)(_type),                          \
+     (_h)->Size = (ULONG)(_size),                           \
+     (_h)->Sequence = (ULONG)(_seq),                        \
+     (_h)->Timestamp = (LONGLONG)(_time))
 
 //
 //  TRUE when the envelope is this protocol's and says it is a _type message of exactly
