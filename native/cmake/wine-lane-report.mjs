@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// The Wine lane's report (native/cmake/run-wine-lane.sh): merges the JUnit files node.exe
+// wrote into one, adds a failed test case for each lane-level failure (a build, the host, a
+// test process that died without a report), writes it to OUT and prints "PASSED FAILED
+// SKIPPED" counted by .ci/run's own rules (count-results.mjs).
+//
+//   node native/cmake/wine-lane-report.mjs OUT JUNIT_COUNT JUNIT... [FAILURE_NAME...]
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+import { countCtestJunit } from './count-results.mjs';
+
+const [out, n, ...rest] = process.argv.slice(2);
+const files = rest.slice(0, Number(n));
+const failures = rest.slice(Number(n));
+const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
+
+let body = '';
+for (const f of files) {
+  const xml = existsSync(f) ? readFileSync(f, 'utf8') : '';
+  const inner = /<testsuites>([\s\S]*)<\/testsuites>/.exec(xml)?.[1];
+  if (inner === undefined || !/<testcase\b/.test(inner)) {
+    body += `<testcase name="${esc(f)}" classname="wine"><failure message="no JUnit report: the test process died or ran nothing"/></testcase>\n`;
+  } else {
+    // '>' is legal inside attribute values and node's reporter leaves it there, but a
+    // regex reader (count-results.mjs) would end the tag at it: escape it.
+    body += inner.replace(
+      /<(\w+)((?:\s+[\w:.-]+="[^"]*")*)(\s*\/?)>/g,
+      (_, tag, attrs, end) => `<${tag}${attrs.replace(/>/g, '&gt;')}${end}>`,
+    );
+  }
+}
+for (const f of failures) {
+  body += `<testcase name="${esc(f)}" classname="wine-lane"><failure message="${esc(f)}"/></testcase>\n`;
+}
+const xml = `<?xml version="1.0" encoding="utf-8"?>\n<testsuites>\n${body}</testsuites>\n`;
+writeFileSync(out, xml);
+const c = countCtestJunit(xml);
+console.log(`${c.passed} ${c.failed} ${c.skipped}`);

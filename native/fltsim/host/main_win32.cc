@@ -1,0 +1,201 @@
+// fltsim-host.exe: the Windows build of the simulated Filter Manager, for the Wine lane
+// (docs/wine-lane.md). Same engine, sessions and linked driver as the POSIX host (main.cc);
+// two transports instead of the AF_UNIX socket:
+//   - the FltMgrMsg device (native/fltsim/fltlib/FltMgrMsgDevice.cc), created in Wine's
+//     kernel namespace through Wine's ntoskrnl.exe: what the test fltlib.dll opens, so that
+//     Wine's own I/O manager completes, cancels and closes communication-port requests;
+//   - a named pipe (PipeTransport) carrying wire.h frames, for the control channel.
+// Runs only under Wine (the device needs Wine's ntoskrnl.exe), in the same prefix as the
+// node.exe under test. Prints "ready <pipe> <device>" on stdout once both accept clients; logs
+// to stderr; stops on Ctrl-C/close, or on the control verb `host.exit`.
+//
+//   fltsim-host.exe [--instance NAME] [--log-level LEVEL] [--option NAME=VALUE]...
+//                   [--filter-name NAME]
+//   Environment: FLTSIM_RUNTIME_DIR (the instance name under Wine, wire.h), FLTSIM_OPTIONS,
+//   FLTSIM_LOG_LEVEL.
+//
+// Threads: main() runs the pipe transport's I/O thread; a second thread runs the device (Wine's
+// ntoskrnl main loop); driver callbacks and control verbs run on the worker pool.
+#include <windows.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "ControlRegistry.h"
+#include "EventHub.h"
+#include "FltMgrMsg.h"
+#include "FltMgrMsgDevice.h"
+#include "HostVerbs.h"
+#include "Log.h"
+#include "PipeTransport.h"
+#include "PortEngine.h"
+#include "Session.h"
+#include "SimKernel.h"
+#include "WorkerPool.h"
+
+// fltsim/extensions.h declares it with fltKernel.h's types, and fltKernel.h (the WDK's view)
+// cannot share a translation unit with <windows.h>: the same C-linkage function, with the
+// types spelled out (NTSTATUS is a LONG; PFLT_FILTER a pointer).
+extern "C" LONG FltsimDriverEntry(void* filter);
+
+namespace {
+
+using namespace fltport::fltsim;
+
+// Every Windows process in a Wine prefix runs as the same user, an administrator: it stands
+// for "SYSTEM and Administrators" in default security descriptors, and every peer is it.
+constexpr uint32_t kWineUid = 0;
+
+Transport* g_pipe = nullptr;
+Transport* g_device = nullptr;
+
+void StopAll() {
+  if (g_device != nullptr) g_device->Stop();
+  if (g_pipe != nullptr) g_pipe->Stop();
+}
+
+BOOL WINAPI OnConsoleControl(DWORD) {
+  StopAll();
+  return TRUE;
+}
+
+void Usage(FILE* out) {
+  fprintf(out,
+          "usage: fltsim-host.exe [--instance NAME] [--log-level error|warn|info|debug|trace]\n"
+          "                       [--option NAME=VALUE]... [--filter-name NAME]\n"
+          "Environment: FLTSIM_RUNTIME_DIR (instance), FLTSIM_OPTIONS (NAME=VALUE,...), FLTSIM_LOG_LEVEL.\n"
+          "Options (see docs/fltsim.md):\n");
+  for (const auto& info : SimOptionCatalog()) fprintf(out, "  %-44s %s\n", info.name, info.values);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  SimOptions options;
+  std::string instance;
+  std::string filter_name = "fltsim";
+  std::string error;
+
+  if (const char* level = getenv("FLTSIM_LOG_LEVEL")) {
+    LogLevel l;
+    if (ParseLogLevel(level, &l)) SetLogLevel(l);
+  }
+  if (const char* list = getenv("FLTSIM_OPTIONS")) {
+    if (!SetSimOptionList(&options, list, &error)) {
+      fprintf(stderr, "fltsim-host: FLTSIM_OPTIONS: %s\n", error.c_str());
+      return 2;
+    }
+  }
+  if (const char* env = getenv(FLTSIM_RUNTIME_DIR_ENV)) instance = env;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&](const char* name) -> std::string {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "fltsim-host: %s needs a value\n", name);
+        exit(2);
+      }
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      Usage(stdout);
+      return 0;
+    } else if (arg == "--instance") {
+      instance = value("--instance");
+    } else if (arg == "--log-level") {
+      LogLevel l;
+      if (!ParseLogLevel(value("--log-level"), &l)) {
+        fprintf(stderr, "fltsim-host: unknown log level\n");
+        return 2;
+      }
+      SetLogLevel(l);
+    } else if (arg == "--option") {
+      if (!SetSimOptionList(&options, value("--option"), &error)) {
+        fprintf(stderr, "fltsim-host: --option: %s\n", error.c_str());
+        return 2;
+      }
+    } else if (arg == "--filter-name") {
+      filter_name = value("--filter-name");
+    } else {
+      fprintf(stderr, "fltsim-host: unknown argument %s\n", arg.c_str());
+      Usage(stderr);
+      return 2;
+    }
+  }
+  if (instance.empty()) instance = FLTSIM_DEFAULT_INSTANCE;
+  if (!FltsimValidInstance(instance.c_str())) {
+    fprintf(stderr, "fltsim-host: instance '%s' must be 1..64 of A-Z a-z 0-9 . _ -\n", instance.c_str());
+    return 2;
+  }
+
+  SimKernel kernel(options, kWineUid);
+  EventHub events;
+  kernel.SetEventSink(&events);
+  WorkerPool pool;
+  HostContext context{&kernel, &pool, &events, &ControlRegistry::Global()};
+
+  std::shared_ptr<Filter> filter = kernel.ports().CreateFilter(filter_name);
+  RegisterHostVerbs(context.registry, &kernel, filter);
+  // Only this host has two transports and no signals to stop it: the lane's runner asks.
+  context.registry->Add("host.exit", "host.exit", [](const ControlLine& command) {
+    ArgsAllowed(command, {});
+    // After a moment, so that this answer still goes out before the streams close.
+    std::thread([] {
+      Sleep(200);
+      StopAll();
+    }).detach();
+    return ControlOk();
+  });
+  // The device's own bookkeeping: open handles and requests not yet completed.
+  std::atomic<FltMgrMsgDevice*> device_ptr{nullptr};
+  context.registry->Add("wine.device", "wine.device", [&device_ptr](const ControlLine& command) {
+    ArgsAllowed(command, {});
+    FltMgrMsgDevice* running = device_ptr.load();
+    if (running == nullptr) throw ControlFailure{0xC0000010, "the device is not running"};
+    FltMgrMsgDevice::Stats stats = running->GetStats();
+    return ControlOk(LineBuilder("ok").Add("streams", static_cast<uint64_t>(stats.streams))
+                         .Add("irps", static_cast<uint64_t>(stats.irps)));
+  });
+  const LONG entry = FltsimDriverEntry(reinterpret_cast<void*>(filter->handle));
+  if (entry < 0) {
+    LogWrite(LogLevel::kError, "FltsimDriverEntry failed: 0x%08X", static_cast<unsigned>(entry));
+    kernel.Shutdown();
+    return 3;
+  }
+
+  SessionAcceptor acceptor(context);
+  PipeTransport pipe(std::string(FLTSIM_PIPE_PREFIX) + instance, &acceptor, kWineUid);
+  FltMgrMsgDevice device(instance, &acceptor, kWineUid);
+  if (!pipe.Listen(&error) || !device.Listen(&error)) {
+    LogWrite(LogLevel::kError, "%s", error.c_str());
+    kernel.ports().UnloadFilter(filter);
+    kernel.Shutdown();
+    return 2;
+  }
+  g_pipe = &pipe;
+  g_device = &device;
+  device_ptr.store(&device);
+  SetConsoleCtrlHandler(OnConsoleControl, TRUE);
+
+  std::thread device_thread([&device] { device.Run(); });
+  printf("ready %s %s\n", pipe.Address().c_str(), device.Address().c_str());
+  fflush(stdout);
+  LogWrite(LogLevel::kInfo, "listening on %s and %s (filter %s)", pipe.Address().c_str(),
+           device.Address().c_str(), filter_name.c_str());
+
+  pipe.Run();  // until host.exit or a console control event
+  device.Stop();
+  device_thread.join();
+  device_ptr.store(nullptr);
+
+  LogWrite(LogLevel::kInfo, "stopping");
+  // Unload like `fltmc unload`, then FltMgr's own teardown for whatever the driver left.
+  if (kernel.ports().UnloadFilter(filter) != 0) kernel.ports().UnregisterFilter(filter);
+  pool.Shutdown();
+  kernel.Shutdown();
+  g_pipe = nullptr;
+  g_device = nullptr;
+  return 0;
+}
