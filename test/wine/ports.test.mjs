@@ -314,4 +314,32 @@ describe(`ports (${TARGET})`, () => {
     assertFltportError(error, EXPECT.portNotFound, 'connect');
     assert.equal(error.portName, '\\WineLaneNoSuchPort');
   });
+
+  test('afterwards: no connection of this process is left, no request pending anywhere', async () => {
+    // `conns` lists the connections something still references (freed ones are gone, which
+    // is the point). Handles closed by the last tests may still be on their way to
+    // DisconnectNotify: poll.
+    const leftovers = async () => {
+      const list = await control.must('conns');
+      const left = [];
+      for (let i = 0; i < Number(list.count); i++) {
+        if (Number(list[`pid.${i}`]) !== process.pid) continue;
+        if (list[`state.${i}`] !== 'disconnected' || list[`gets.${i}`] !== '0' || list[`waiters.${i}`] !== '0') {
+          left.push(`connection ${list[`id.${i}`]} on ${list[`port.${i}`]}: state ${list[`state.${i}`]}, ` +
+            `${list[`gets.${i}`]} receives, ${list[`waiters.${i}`]} reply waiters`);
+        }
+      }
+      const device = await deviceStats(control);
+      if (device && (device.streams !== 0 || device.irps !== 0)) {
+        left.push(`device: ${device.streams} handles, ${device.irps} requests`);
+      }
+      return left;
+    };
+    let left = await leftovers();
+    for (let i = 0; i < 50 && left.length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      left = await leftovers();
+    }
+    assert.deepEqual(left, []);
+  });
 });
