@@ -193,6 +193,7 @@ typedef struct _FILE_OBJECT *PFILE_OBJECT;
 typedef struct _EPROCESS *PEPROCESS;
 typedef struct _KTHREAD *PKTHREAD, *PETHREAD;
 typedef struct _IO_DRIVER_CREATE_CONTEXT *PIO_DRIVER_CREATE_CONTEXT;
+typedef struct _FLT_CALLBACK_DATA FLT_CALLBACK_DATA, *PFLT_CALLBACK_DATA;
 
 #define UNREFERENCED_PARAMETER(P) ((void)(P))
 #ifndef FIELD_OFFSET
@@ -300,6 +301,12 @@ typedef struct _IO_DRIVER_CREATE_CONTEXT *PIO_DRIVER_CREATE_CONTEXT;
 #define __leave ((void)0) /* only valid as the last statement of a __try body on fltsim */
 #define GetExceptionCode() ((NTSTATUS)STATUS_ACCESS_VIOLATION)
 #define GetExceptionInformation() ((PVOID)0)
+#elif defined(_MSC_VER) && !defined(GetExceptionCode)
+/* What the WDK's excpt.h declares: the compiler's intrinsics behind the familiar names. */
+unsigned long __cdecl _exception_code(void);
+void *__cdecl _exception_info(void);
+#define GetExceptionCode _exception_code
+#define GetExceptionInformation() ((PVOID)_exception_info())
 #endif
 #define EXCEPTION_EXECUTE_HANDLER 1
 #define EXCEPTION_CONTINUE_SEARCH 0
@@ -551,7 +558,7 @@ NTSYSAPI NTSTATUS NTAPI ZwReadFile(_In_ HANDLE FileHandle, _In_opt_ HANDLE Event
 
 typedef ULONG FLT_IO_OPERATION_FLAGS;
 #define FLTFL_IO_OPERATION_NON_CACHED 0x00000001
-typedef VOID(FLTAPI *PFLT_COMPLETED_ASYNC_IO_CALLBACK)(_In_ struct _FLT_CALLBACK_DATA *CallbackData,
+typedef VOID(FLTAPI *PFLT_COMPLETED_ASYNC_IO_CALLBACK)(_In_ PFLT_CALLBACK_DATA CallbackData,
                                                       _In_ PVOID Context);
 /* Synchronous only (CallbackRoutine must be NULL). InitiatingInstance may be NULL on fltsim. */
 NTSTATUS FLTAPI FltReadFile(_In_opt_ PFLT_INSTANCE InitiatingInstance, _In_ PFILE_OBJECT FileObject,
