@@ -155,10 +155,19 @@ build_host() {
   fi
   cmake --build "$dir" --parallel "$jobs" --target fltsim-host fltsim_fltlib
 }
+# native/test/wine_fltlib_test.cc: the DLL at the level of the OVERLAPPED. It imports
+# FLTLIB.DLL through mingw-w64's import library, as any fltlib client does; the loader takes
+# the test DLL from the program's directory.
+build_native_test() {
+  x86_64-w64-mingw32-g++-posix -std=c++17 -O2 -Wall -Wextra -Werror -Inative/test \
+    native/test/wine_fltlib_test.cc -o "$lane/wine_fltlib_test.exe" \
+    -lfltlib -static -static-libgcc -static-libstdc++
+}
 built=1
 step "dist/ (npm run build:ts)" logged "$run_dir/build-ts.log" npm run --silent build:ts || { built=0; failures+=("build: dist/ (tsc)"); }
 step "Windows addon (build-win32.sh)" logged "$run_dir/build-addon.log" bash native/cmake/build-win32.sh || { built=0; failures+=("build: Windows fltport.node"); }
 step "fltsim-host.exe + fltlib.dll (CMake, mingw-w64)" logged "$run_dir/build-host.log" build_host || { built=0; failures+=("build: fltsim-host.exe and fltlib.dll"); }
+step "wine_fltlib_test.exe (mingw-w64)" logged "$run_dir/build-native-test.log" build_native_test || { built=0; failures+=("build: wine_fltlib_test.exe"); }
 if [ "$built" -eq 1 ]; then
   step "imports (static runtime)" logged "$run_dir/imports.log" bash native/cmake/check-win32-imports.sh \
     "$lane/cmake/fltsim-host.exe" "$lane/cmake/fltlib.dll" ||
@@ -182,6 +191,7 @@ mkdir -p "$tree"
 cp prebuilds/win32-x64/fltport.node "$tree/fltport.node"
 cp "$lane/cmake/fltlib.dll" "$tree/fltlib.dll"
 cp "$lane/cmake/fltsim-host.exe" "$tree/fltsim-host.exe"
+cp "$lane/wine_fltlib_test.exe" "$tree/wine_fltlib_test.exe"
 
 # ---- fltsim-host.exe -------------------------------------------------------------------------
 host_pid=""
@@ -208,6 +218,38 @@ fi
 say "$(tr -d '\r' <"$run_dir/host.out" | head -n1)"
 
 # ---- Tests -----------------------------------------------------------------------------------
+# The native test first: one line per case ("name: passed|FAILED"), turned into JUnit.
+xml_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'; }
+run_native_test() {
+  local log="$run_dir/wine_fltlib_test.log" xml="$run_dir/wine_fltlib_test.junit.xml" t0=$SECONDS rc
+  junit_parts+=("$xml")
+  (cd "$tree" && timeout "$file_timeout" wine ./wine_fltlib_test.exe >"$log" 2>&1 </dev/null)
+  rc=$?
+  tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
+  {
+    echo '<?xml version="1.0" encoding="utf-8"?>'
+    echo '<testsuites>'
+    local line name result detail
+    while IFS= read -r line; do
+      name="${line%%: *}"
+      result="${line##*: }"
+      if [ "$result" = "passed" ]; then
+        echo "<testcase classname=\"wine.fltlib\" name=\"$name\"/>"
+      else
+        detail="$(grep -F "FAILED" "$log" | head -n 20 | xml_escape)"
+        echo "<testcase classname=\"wine.fltlib\" name=\"$name\"><failure message=\"failed under Wine\">$detail</failure></testcase>"
+      fi
+    done < <(grep -E '^[A-Za-z0-9_.]+: (passed|FAILED)$' "$log")
+    echo '</testsuites>'
+  } >"$xml"
+  say "native/test/wine_fltlib_test.cc: exit $rc ($((SECONDS - t0))s)"
+  sed 's/^/  /' "$log"
+  if [ "$rc" -ne 0 ] && ! grep -q 'FAILED$' "$log"; then
+    failures+=("wine_fltlib_test.exe ran to completion (exit $rc)")
+  fi
+}
+run_native_test
+
 if [ -n "${FLTPORT_WINE_TESTS:-}" ]; then
   read -r -a tests <<<"$FLTPORT_WINE_TESTS"
 else
