@@ -4,6 +4,8 @@
 // the test fltlib.dll and Wine's I/O manager to fltsim-host.exe. The simulated driver is
 // fltsim's test driver, driven over the control channel (docs/fltsim.md).
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import {
@@ -215,6 +217,27 @@ describe(`ports (${TARGET})`, () => {
     // The slot is free again: a new connection succeeds (MaxConnections 1).
     const again = await within(T, connect(port.name), 'reconnect');
     await again.close();
+  });
+
+  test('a process killed with receives pending leaves no connection, handle or request behind', async () => {
+    const port = await createPort(control);
+    const fixture = fileURLToPath(new URL('./fixtures/hold-port.mjs', import.meta.url));
+    const child = spawn(process.execPath, [fixture, port.name], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    try {
+      const { args } = await port.connection();
+      assert.equal(Number(args.pid), child.pid);
+      await connWait(args.conn, { state: 'connected', gets: 4 });
+      child.kill(); // TerminateProcess: no close(), no CancelIoEx from the addon
+      await within(T, exited, 'child exit');
+      await control.waitEvent('td-disconnect', { conn: args.conn });
+      const gone = await connWait(args.conn, { state: 'disconnected', gets: 0, slot: 0 });
+      assert.equal(gone.user_closed, '1');
+      const device = await deviceStats(control);
+      if (device) assert.deepEqual(device, { streams: 0, irps: 0 });
+    } finally {
+      child.kill();
+    }
   });
 
   test('200 messages from 4 sender threads: each delivered once, each answered with its own reply', async (t) => {
