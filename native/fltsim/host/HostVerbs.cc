@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "ControlRegistry.h"
+#include "HostedFilter.h"
 #include "../engine/HandleTable.h"
 #include "../engine/KernelSupport.h"
 #include "../engine/Log.h"
@@ -72,7 +73,16 @@ uint64_t ConnectionArg(const ControlLine& command, PortEngine& ports) {
 
 }  // namespace
 
+void RegisterFilterVerbs(ControlRegistry* registry, HostedFilter* hosted);
+
 void RegisterHostVerbs(ControlRegistry* registry, SimKernel* kernel, std::shared_ptr<Filter> filter) {
+  auto* hosted = new HostedFilter(kernel, filter->name, "370030");  // process lifetime
+  hosted->Adopt(std::move(filter));
+  RegisterHostVerbs(registry, kernel, hosted);
+}
+
+void RegisterHostVerbs(ControlRegistry* registry, SimKernel* kernel, HostedFilter* hosted) {
+  RegisterFilterVerbs(registry, hosted);
   registry->Add("help", "help", [registry](const ControlLine& command) {
     ArgsAllowed(command, {});
     std::string verbs = "watch";
@@ -198,12 +208,12 @@ void RegisterHostVerbs(ControlRegistry* registry, SimKernel* kernel, std::shared
         return ControlOk(b);
       });
 
-  registry->Add("unload", "unload [mandatory=0|1]", [kernel, filter](const ControlLine& command) {
+  registry->Add("unload", "unload [mandatory=0|1]", [hosted](const ControlLine& command) {
     ArgsAllowed(command, {"mandatory"});
     const uint32_t flags = ArgBool(command, "mandatory", false) ? 1u : 0u;  // FLTFL_FILTER_UNLOAD_MANDATORY
-    uint32_t status = kernel->ports().UnloadFilter(filter, flags);
+    uint32_t status = hosted->Unload(flags);
     if (status != nt::kSuccess) throw ControlFailure{status, "the filter did not unload"};
-    return ControlOk(LineBuilder("ok").Add("filter", filter->name));
+    return ControlOk(LineBuilder("ok").Add("filter", hosted->name()));
   });
 
   registry->Add("ms.list", "ms.list", [kernel](const ControlLine& command) {

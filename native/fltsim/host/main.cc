@@ -4,7 +4,7 @@
 // stderr; exits cleanly (driver unloaded, socket removed) on SIGTERM or SIGINT.
 //
 //   fltsim-host [--runtime-dir DIR] [--log-level LEVEL] [--option NAME=VALUE]...
-//               [--filter-name NAME]
+//               [--filter-name NAME] [--altitude ALTITUDE]
 //   Environment: FLTSIM_RUNTIME_DIR, FLTSIM_OPTIONS (NAME=VALUE,...), FLTSIM_LOG_LEVEL.
 //
 // Threads: main() is the I/O thread (transport.Run()); driver callbacks and control verbs run
@@ -24,6 +24,7 @@
 #include "ControlRegistry.h"
 #include "EventHub.h"
 #include "HostVerbs.h"
+#include "HostedFilter.h"
 #include "../engine/Log.h"
 #include "../engine/PortEngine.h"
 #include "Session.h"
@@ -44,7 +45,7 @@ void OnSignal(int) {
 void Usage(FILE* out) {
   fprintf(out,
           "usage: fltsim-host [--runtime-dir DIR] [--log-level error|warn|info|debug|trace]\n"
-          "                   [--option NAME=VALUE]... [--filter-name NAME]\n"
+          "                   [--option NAME=VALUE]... [--filter-name NAME] [--altitude A]\n"
           "Environment: FLTSIM_RUNTIME_DIR, FLTSIM_OPTIONS (NAME=VALUE,...), FLTSIM_LOG_LEVEL.\n"
           "Options (see docs/fltsim.md):\n");
   for (const auto& info : SimOptionCatalog()) fprintf(out, "  %-44s %s\n", info.name, info.values);
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
   SimOptions options;
   std::string runtime_dir;
   std::string filter_name = "fltsim";
+  std::string altitude = "370030";  // the FSFilter Activity Monitor range, like the sample's INF
   std::string error;
 
   if (const char* level = getenv("FLTSIM_LOG_LEVEL")) {
@@ -125,6 +127,8 @@ int main(int argc, char** argv) {
       }
     } else if (arg == "--filter-name") {
       filter_name = value("--filter-name");
+    } else if (arg == "--altitude") {
+      altitude = value("--altitude");
     } else {
       fprintf(stderr, "fltsim-host: unknown argument %s\n", arg.c_str());
       Usage(stderr);
@@ -146,11 +150,10 @@ int main(int argc, char** argv) {
   WorkerPool pool;
   HostContext context{&kernel, &pool, &events, &ControlRegistry::Global()};
 
-  std::shared_ptr<Filter> filter = kernel.ports().CreateFilter(filter_name);
-  RegisterHostVerbs(context.registry, &kernel, filter);
-  NTSTATUS entry = FltsimDriverEntry(reinterpret_cast<PFLT_FILTER>(filter->handle));
-  if (!NT_SUCCESS(entry)) {
-    LogWrite(LogLevel::kError, "FltsimDriverEntry failed: 0x%08X", static_cast<unsigned>(entry));
+  HostedFilter hosted(&kernel, filter_name, altitude);
+  RegisterHostVerbs(context.registry, &kernel, &hosted);
+  uint32_t entry = hosted.Load();  // FltsimDriverEntry
+  if (entry != 0) {
     kernel.Shutdown();
     return 3;
   }
@@ -159,7 +162,7 @@ int main(int argc, char** argv) {
   UnixSocketTransport transport(socket_path, &acceptor);
   if (!transport.Listen(&error)) {
     LogWrite(LogLevel::kError, "%s", error.c_str());
-    kernel.ports().UnloadFilter(filter, FLTFL_FILTER_UNLOAD_MANDATORY);
+    hosted.Unload(FLTFL_FILTER_UNLOAD_MANDATORY);
     kernel.Shutdown();
     return 2;
   }
@@ -179,10 +182,9 @@ int main(int argc, char** argv) {
   LogWrite(LogLevel::kInfo, "stopping");
   // A mandatory unload (the system is going away), then FltMgr's own teardown for whatever the
   // driver left (idempotent).
-  kernel.ports().UnloadFilter(filter, FLTFL_FILTER_UNLOAD_MANDATORY);
-  kernel.ports().UnregisterFilter(filter);
-  pool.Shutdown();
-  kernel.Shutdown();
+  hosted.Unload(FLTFL_FILTER_UNLOAD_MANDATORY);
+  pool.Shutdown();    // CloseUser / control tasks queued while the streams closed
+  kernel.Shutdown();  // FltMgr's own teardown of whatever the driver left (idempotent)
   g_transport = nullptr;
   return 0;
 }
