@@ -296,7 +296,7 @@ struct Sim {
     std::vector<uint8_t> b(16 + payload.size());
     for (int i = 0; i < 4; ++i) b[i] = static_cast<uint8_t>(status >> (8 * i));
     for (int i = 0; i < 8; ++i) b[8 + i] = static_cast<uint8_t>(id >> (8 * i));
-    std::memcpy(b.data() + 16, payload.data(), payload.size());
+    if (!payload.empty()) std::memcpy(b.data() + 16, payload.data(), payload.size());
     return b;
   }
 
