@@ -10,7 +10,7 @@
 // to stderr; stops on Ctrl-C/close, or on the control verb `host.exit`.
 //
 //   fltsim-host.exe [--instance NAME] [--log-level LEVEL] [--option NAME=VALUE]...
-//                   [--filter-name NAME]
+//                   [--filter-name NAME] [--altitude ALTITUDE]
 //   Environment: FLTSIM_RUNTIME_DIR (the instance name under Wine, wire.h), FLTSIM_OPTIONS,
 //   FLTSIM_LOG_LEVEL.
 //
@@ -29,17 +29,13 @@
 #include "FltMgrMsg.h"
 #include "FltMgrMsgDevice.h"
 #include "HostVerbs.h"
+#include "HostedFilter.h"
 #include "Log.h"
 #include "PipeTransport.h"
 #include "PortEngine.h"
 #include "Session.h"
 #include "SimKernel.h"
 #include "WorkerPool.h"
-
-// fltsim/extensions.h declares it with fltKernel.h's types, and fltKernel.h (the WDK's view)
-// cannot share a translation unit with <windows.h>: the same C-linkage function, with the
-// types spelled out (NTSTATUS is a LONG; PFLT_FILTER a pointer).
-extern "C" LONG FltsimDriverEntry(void* filter);
 
 namespace {
 
@@ -48,6 +44,9 @@ using namespace fltport::fltsim;
 // Every Windows process in a Wine prefix runs as the same user, an administrator: it stands
 // for "SYSTEM and Administrators" in default security descriptors, and every peer is it.
 constexpr uint32_t kWineUid = 0;
+// fltKernel.h's FLTFL_FILTER_UNLOAD_MANDATORY: that header (the WDK's view) cannot share a
+// translation unit with <windows.h>.
+constexpr uint32_t kUnloadMandatory = 0x00000001;
 
 Transport* g_pipe = nullptr;
 Transport* g_device = nullptr;
@@ -65,7 +64,7 @@ BOOL WINAPI OnConsoleControl(DWORD) {
 void Usage(FILE* out) {
   fprintf(out,
           "usage: fltsim-host.exe [--instance NAME] [--log-level error|warn|info|debug|trace]\n"
-          "                       [--option NAME=VALUE]... [--filter-name NAME]\n"
+          "                       [--option NAME=VALUE]... [--filter-name NAME] [--altitude A]\n"
           "Environment: FLTSIM_RUNTIME_DIR (instance), FLTSIM_OPTIONS (NAME=VALUE,...), FLTSIM_LOG_LEVEL.\n"
           "Options (see docs/fltsim.md):\n");
   for (const auto& info : SimOptionCatalog()) fprintf(out, "  %-44s %s\n", info.name, info.values);
@@ -77,6 +76,7 @@ int main(int argc, char** argv) {
   SimOptions options;
   std::string instance;
   std::string filter_name = "fltsim";
+  std::string altitude = "370030";  // as main.cc: the FSFilter Activity Monitor range
   std::string error;
 
   if (const char* level = getenv("FLTSIM_LOG_LEVEL")) {
@@ -118,6 +118,8 @@ int main(int argc, char** argv) {
       }
     } else if (arg == "--filter-name") {
       filter_name = value("--filter-name");
+    } else if (arg == "--altitude") {
+      altitude = value("--altitude");
     } else {
       fprintf(stderr, "fltsim-host: unknown argument %s\n", arg.c_str());
       Usage(stderr);
@@ -136,8 +138,8 @@ int main(int argc, char** argv) {
   WorkerPool pool;
   HostContext context{&kernel, &pool, &events, &ControlRegistry::Global()};
 
-  std::shared_ptr<Filter> filter = kernel.ports().CreateFilter(filter_name);
-  RegisterHostVerbs(context.registry, &kernel, filter);
+  HostedFilter hosted(&kernel, filter_name, altitude);
+  RegisterHostVerbs(context.registry, &kernel, &hosted);
   // Only this host has two transports and no signals to stop it: the lane's runner asks.
   context.registry->Add("host.exit", "host.exit", [](const ControlLine& command) {
     ArgsAllowed(command, {});
@@ -158,9 +160,7 @@ int main(int argc, char** argv) {
     return ControlOk(LineBuilder("ok").Add("streams", static_cast<uint64_t>(stats.streams))
                          .Add("irps", static_cast<uint64_t>(stats.irps)));
   });
-  const LONG entry = FltsimDriverEntry(reinterpret_cast<void*>(filter->handle));
-  if (entry < 0) {
-    LogWrite(LogLevel::kError, "FltsimDriverEntry failed: 0x%08X", static_cast<unsigned>(entry));
+  if (hosted.Load() != 0) {  // FltsimDriverEntry (HostedFilter logs the failure)
     kernel.Shutdown();
     return 3;
   }
@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
   FltMgrMsgDevice device(instance, &acceptor, kWineUid);
   if (!pipe.Listen(&error) || !device.Listen(&error)) {
     LogWrite(LogLevel::kError, "%s", error.c_str());
-    kernel.ports().UnloadFilter(filter);
+    hosted.Unload(kUnloadMandatory);
     kernel.Shutdown();
     return 2;
   }
@@ -191,9 +191,10 @@ int main(int argc, char** argv) {
   device_ptr.store(nullptr);
 
   LogWrite(LogLevel::kInfo, "stopping");
-  // Unload like `fltmc unload`, then FltMgr's own teardown for whatever the driver left.
-  if (kernel.ports().UnloadFilter(filter) != 0) kernel.ports().UnregisterFilter(filter);
-  pool.Shutdown();
+  // A mandatory unload (the system is going away), then FltMgr's own teardown for whatever the
+  // driver left (idempotent).
+  hosted.Unload(kUnloadMandatory);
+  pool.Shutdown();    // CloseUser / control tasks queued while the streams closed
   kernel.Shutdown();
   g_pipe = nullptr;
   g_device = nullptr;
