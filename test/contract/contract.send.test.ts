@@ -69,13 +69,14 @@ describe(`FilterSendMessage → MessageNotify [${name}]`, () => {
     await scanner.close();
   });
 
-  it.each([
+  const cases: [string, () => Uint8Array | null, number, number, string][] = [
     ['a NULL input buffer', () => null, 1024, 0x80070057, 'FLTPORT_INVALID_ARGUMENT'],
     ['a bad magic', () => { const b = statsInput(); b[0] = 0; return b; }, 1024, 0x80070057, 'FLTPORT_INVALID_ARGUMENT'],
     ['Size not the input length', () => P.FPS_CONTROL_HEADER.encode(control.header(P.FPS_COMMAND.FpsCmdGetStats, 33)), 1024, 0x80070057, 'FLTPORT_INVALID_ARGUMENT'],
     ['an input longer than the command', () => { const b = new Uint8Array(40); b.set(P.FPS_CONTROL_HEADER.encode(control.header(P.FPS_COMMAND.FpsCmdGetStats, 40))); return b; }, 1024, 0x80070057, 'FLTPORT_INVALID_ARGUMENT'],
     ['an unknown command', () => P.FPS_CONTROL_HEADER.encode(control.header(0x7777, P.FPS_CONTROL_HEADER.size)), 1024, 0x80070001, 'FLTPORT_NOT_SUPPORTED'],
-  ] as const)('refuses %s', async (_what, input, capacity, hresult, code) => {
+  ];
+  it.each(cases)('refuses %s', async (_what, input, capacity, hresult, code) => {
     const e = await sendError(control.port, input(), capacity);
     expect(e.hresult).toBe(hresult);
     expect(e.code).toBe(code);

@@ -65,7 +65,7 @@ export class DriverControl {
     this.port = port;
   }
 
-  static async open(target: ContractTarget): Promise<DriverControl> {
+  static async open(target: Pick<ContractTarget, 'connectOptions'>): Promise<DriverControl> {
     const port = await connect(P.FPS_CONTROL_PORT_NAME, { ...target.connectOptions, context: connectContext(CONTROL) });
     port.unref();
     return new DriverControl(port);

@@ -12,7 +12,7 @@
 //
 // Usage: node test/contract/fltsim-sample/build-host.mjs [--force] [--quiet]  → prints the path.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -58,6 +58,32 @@ function probeDefines(work) {
   return defines;
 }
 
+const GAP_SYMBOLS = ['InterlockedIncrement', 'InterlockedDecrement', 'InterlockedExchange', 'InterlockedIncrement64',
+  'InterlockedExchange64', 'InterlockedCompareExchange64', 'ObfReferenceObject', 'PsCreateSystemThread', 'RtlUTF8ToUnicodeN'];
+
+/** -DFPSX_ENGINE_HAS_<name> for each gap routine fltsim's objects already define (nm). */
+function engineSymbols(objects) {
+  const r = spawnSync('nm', ['-g', '--defined-only', ...objects], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`build-host: nm failed: ${r.stderr}`);
+  const defined = new Set(r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[2]).filter(Boolean));
+  return GAP_SYMBOLS.filter((n) => defined.has(n)).map((n) => `-DFPSX_ENGINE_HAS_${n}=1`);
+}
+
+/** Every header under native/fltsim and native/core (what the host's objects depend on). */
+function listHeaders() {
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (/\.(h|hpp)$/.test(entry.name)) found.push(p);
+    }
+  };
+  walk(join(root, 'native', 'fltsim'));
+  walk(join(root, 'native', 'core'));
+  return found;
+}
+
 export function buildSampleHost({ force = false, quiet = true } = {}) {
   const log = (s) => quiet || console.error(s);
   const sources = fltsimSources();
@@ -72,13 +98,43 @@ export function buildSampleHost({ force = false, quiet = true } = {}) {
     join(here, 'kernel-gaps.c'),
     join(here, 'build-host.mjs'),
   ];
+  // An object is reused when it is newer than its source and every fltsim header (headers are
+  // not tracked one by one): node-gyp's first, else one compiled here earlier.
+  const headers = Math.max(...listHeaders().map(mtime));
   const objects = sources.map((src) => {
+    const since = Math.max(mtime(join(root, src)), headers);
     const gyp = join(gypObj, src.replace(/\.cc$/, '.o'));
-    return mtime(gyp) >= mtime(join(root, src)) ? { src, obj: gyp, fresh: true } : { src, obj: join(objDir, src.replace(/\.cc$/, '.o')), fresh: false };
+    if (mtime(gyp) >= since) return { src, obj: gyp, fresh: true };
+    const own = join(objDir, src.replace(/\.cc$/, '.o'));
+    return { src, obj: own, fresh: mtime(own) >= since };
   });
-  const newest = Math.max(...inputs.map(mtime), ...objects.filter((o) => o.fresh).map((o) => mtime(o.obj)));
+  const newest = Math.max(...inputs.map(mtime), ...objects.map((o) => mtime(o.obj)));
   if (!force && mtime(sampleHostPath) > newest && objects.every((o) => o.fresh)) return sampleHostPath;
 
+  // One builder at a time (vitest runs contract files in parallel): the others wait, then
+  // find the host fresh.
+  mkdirSync(out, { recursive: true });
+  const lock = join(out, '.build-lock');
+  try {
+    mkdirSync(lock);
+  } catch {
+    const deadline = Date.now() + 300_000;
+    while (existsSync(lock) && Date.now() < deadline && Date.now() - mtime(lock) < 300_000) sleep(200);
+    if (existsSync(lock) && Date.now() - mtime(lock) >= 300_000) rmSync(lock, { recursive: true, force: true });
+    return buildSampleHost({ force: false, quiet });
+  }
+  try {
+    return buildLocked({ objects, quiet, log });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function sleep(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function buildLocked({ objects, log }) {
   const work = join(out, `work-${process.pid}`);
   mkdirSync(join(work, 'wrap'), { recursive: true });
   log('build-host: probing fltsim header');
@@ -94,7 +150,13 @@ export function buildSampleHost({ force = false, quiet = true } = {}) {
       '',
     ].join('\n'),
   );
-  const cflags = ['-fshort-wchar', '-Wno-multichar', '-Wno-unknown-pragmas', '-O1', '-g', '-DFPS_TEST_CONTROL=1', ...defines,
+  for (const o of objects.filter((x) => !x.fresh)) {
+    mkdirSync(dirname(o.obj), { recursive: true });
+    log(`build-host: g++ ${o.src}`);
+    run('g++', ['-std=gnu++17', '-O1', '-g', '-pthread', '-I', join(root, 'native', 'core'), '-I', fltsimInc, '-c', join(root, o.src), '-o', o.obj], `compiling ${o.src}`);
+  }
+  const engineHas = engineSymbols(objects.map((o) => o.obj));
+  const cflags = ['-fshort-wchar', ...engineHas, '-Wno-multichar', '-Wno-unknown-pragmas', '-O1', '-g', '-DFPS_TEST_CONTROL=1', ...defines,
     '-isystem', join(work, 'wrap'), '-isystem', fltsimInc, '-I', join(sample, 'inc'), '-I', join(sample, 'filter')];
   const cObjects = [];
   for (const f of SHARED) {
@@ -105,15 +167,10 @@ export function buildSampleHost({ force = false, quiet = true } = {}) {
   }
   const gapsObj = join(work, 'kernel-gaps.o');
   run('gcc', ['-std=gnu11', ...cflags, '-c', join(here, 'kernel-gaps.c'), '-o', gapsObj], 'compiling kernel-gaps.c');
-  for (const o of objects.filter((x) => !x.fresh)) {
-    mkdirSync(dirname(o.obj), { recursive: true });
-    log(`build-host: g++ ${o.src}`);
-    run('g++', ['-std=gnu++17', '-O1', '-g', '-pthread', '-I', join(root, 'native', 'core'), '-I', fltsimInc, '-c', join(root, o.src), '-o', o.obj], `compiling ${o.src}`);
-  }
   const tmp = `${sampleHostPath}.${process.pid}`;
   run('g++', ['-pthread', '-o', tmp, ...objects.map((o) => o.obj), ...cObjects, gapsObj], 'linking fltsim-host-sample');
   renameSync(tmp, sampleHostPath);
-  spawnSync('rm', ['-rf', work]);
+  rmSync(work, { recursive: true, force: true });
   return sampleHostPath;
 }
 

@@ -7,8 +7,9 @@
  * these itself, build-host.mjs links this file into a private host
  * (build/contract/fltsim-host-sample). Declarations come from Part A of
  * samples/minifilter/check/fltKernelExtra.h (force-included after fltsim's header), so the
- * signatures are the WDK's. When fltsim grows one of these, the probe in build-host.mjs sees
- * it and the matching definition here is compiled out (FPSX_HAVE_<name>).
+ * signatures are the WDK's (fltsim's header declares some of them already). When fltsim's
+ * objects define one of these (build-host.mjs looks with nm), the definition here is compiled
+ * out (FPSX_ENGINE_HAS_<name>).
  *
  * Semantics kept from Windows where the sample depends on them:
  *  - PsCreateSystemThread: a real thread; the handle is waitable (ZwWaitForSingleObject
@@ -32,22 +33,22 @@ NTSYSAPI NTSTATUS NTAPI ZwClose(_In_ HANDLE Handle);
 #endif
 
 /* ---- interlocked ---------------------------------------------------------------------- */
-#if !defined(FPSX_HAVE_InterlockedIncrement) && !defined(InterlockedIncrement)
+#if !defined(FPSX_HAVE_InterlockedIncrement) && !defined(FPSX_ENGINE_HAS_InterlockedIncrement) && !defined(InterlockedIncrement)
 LONG InterlockedIncrement(LONG volatile *Addend) { return __atomic_add_fetch(Addend, 1, __ATOMIC_SEQ_CST); }
 #endif
-#if !defined(FPSX_HAVE_InterlockedDecrement) && !defined(InterlockedDecrement)
+#if !defined(FPSX_HAVE_InterlockedDecrement) && !defined(FPSX_ENGINE_HAS_InterlockedDecrement) && !defined(InterlockedDecrement)
 LONG InterlockedDecrement(LONG volatile *Addend) { return __atomic_sub_fetch(Addend, 1, __ATOMIC_SEQ_CST); }
 #endif
-#if !defined(FPSX_HAVE_InterlockedExchange) && !defined(InterlockedExchange)
+#if !defined(FPSX_HAVE_InterlockedExchange) && !defined(FPSX_ENGINE_HAS_InterlockedExchange) && !defined(InterlockedExchange)
 LONG InterlockedExchange(LONG volatile *Target, LONG Value) { return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST); }
 #endif
-#if !defined(FPSX_HAVE_InterlockedIncrement64) && !defined(InterlockedIncrement64)
+#if !defined(FPSX_HAVE_InterlockedIncrement64) && !defined(FPSX_ENGINE_HAS_InterlockedIncrement64) && !defined(InterlockedIncrement64)
 LONG64 InterlockedIncrement64(LONG64 volatile *Addend) { return __atomic_add_fetch(Addend, 1, __ATOMIC_SEQ_CST); }
 #endif
-#if !defined(FPSX_HAVE_InterlockedExchange64) && !defined(InterlockedExchange64)
+#if !defined(FPSX_HAVE_InterlockedExchange64) && !defined(FPSX_ENGINE_HAS_InterlockedExchange64) && !defined(InterlockedExchange64)
 LONG64 InterlockedExchange64(LONG64 volatile *Target, LONG64 Value) { return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST); }
 #endif
-#if !defined(FPSX_HAVE_InterlockedCompareExchange64) && !defined(InterlockedCompareExchange64)
+#if !defined(FPSX_HAVE_InterlockedCompareExchange64) && !defined(FPSX_ENGINE_HAS_InterlockedCompareExchange64) && !defined(InterlockedCompareExchange64)
 LONG64 InterlockedCompareExchange64(LONG64 volatile *Destination, LONG64 Exchange, LONG64 Comperand) {
   __atomic_compare_exchange_n(Destination, &Comperand, Exchange, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
   return Comperand;
@@ -56,12 +57,12 @@ LONG64 InterlockedCompareExchange64(LONG64 volatile *Destination, LONG64 Exchang
 
 /* ---- objects: only process objects are referenced by the shared files; fltsim does not
  * count references on processes (they outlive the driver), see ObfDereferenceObject. ---- */
-#if !defined(FPSX_HAVE_ObfReferenceObject)
+#if !defined(FPSX_ENGINE_HAS_ObfReferenceObject)
 LONG_PTR ObfReferenceObject(PVOID Object) { return Object != NULL ? 1 : 0; }
 #endif
 
 /* ---- system threads ------------------------------------------------------------------- */
-#if !defined(FPSX_HAVE_PsCreateSystemThread)
+#if !defined(FPSX_ENGINE_HAS_PsCreateSystemThread)
 typedef struct _FPSX_THREAD {
   ULONG Magic; /* 'FXTH' while the handle is open */
   pthread_t Thread;
@@ -210,7 +211,7 @@ NTSTATUS NTAPI FpsxSimZwClose(HANDLE Handle) { return ZwClose(Handle); }
 #endif
 
 /* ---- strings -------------------------------------------------------------------------- */
-#if !defined(FPSX_HAVE_RtlUTF8ToUnicodeN)
+#if !defined(FPSX_ENGINE_HAS_RtlUTF8ToUnicodeN)
 /* One code point from UTF-8 at s[*i] (n bytes); U+FFFD and *bad = 1 for invalid input. */
 static ULONG FpsxNextCodePoint(const unsigned char *s, ULONG n, ULONG *i, int *bad) {
   unsigned char c = s[*i];
