@@ -107,6 +107,20 @@ export class SimHost {
     return this.#stderr.join('');
   }
 
+  /**
+   * Waits until the log matches `pattern`. stderr is a separate pipe: a line the host wrote
+   * before answering on the socket may reach us after the answer.
+   */
+  async waitForLog(pattern: RegExp | string, timeoutMs = 5000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = this.stderr();
+      if (typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text)) return text;
+      if (Date.now() >= deadline) throw new Error(`log never matched ${String(pattern)}; log:\n${text}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
   get exited(): Promise<SimHostExit> {
     return this.#exited;
   }

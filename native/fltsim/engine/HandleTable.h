@@ -19,6 +19,7 @@ enum class ObjectType : uint8_t {
   kMailslotHandle,      // the HANDLE from FltCreateMailslotFile
   kMailslotFileObject,  // the referenced FILE_OBJECT from FltCreateMailslotFile
   kProcess,
+  kThread,  // PsCreateSystemThread
 };
 
 struct KernelObject {

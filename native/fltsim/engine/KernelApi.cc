@@ -10,6 +10,7 @@
 
 #include "CurrentProcess.h"
 #include "HandleTable.h"
+#include "KernelSupport.h"
 #include "Log.h"
 #include "MailslotEngine.h"
 #include "ObjectName.h"
@@ -57,6 +58,9 @@ struct KernelMailslotRef : KernelObject {
   KernelMailslotRef(ObjectType type, std::shared_ptr<KernelMailslotState> s)
       : KernelObject(type), state(std::move(s)) {}
   std::shared_ptr<KernelMailslotState> state;
+  // For the FILE_OBJECT: ObReferenceObject / ObDereferenceObject count on it; the object
+  // (and its hold on the mailslot) goes when the count reaches zero.
+  std::atomic<int> object_references{1};
 };
 
 void ReleaseMailslotReference(const std::shared_ptr<KernelMailslotState>& state) {
@@ -257,18 +261,33 @@ HANDLE NTAPI PsGetProcessId(PEPROCESS Process) {
   return reinterpret_cast<HANDLE>(static_cast<uintptr_t>(pid));
 }
 
+LONG_PTR ObfReferenceObject(PVOID Object) {
+  uintptr_t h = reinterpret_cast<uintptr_t>(Object);
+  uint32_t pid;
+  if (fltport::fltsim::ProcessIdFromHandle(h, &pid)) return 1;  // processes outlive the driver here
+  auto ref = HandleTable::Global().LookupAs<KernelMailslotRef>(h, ObjectType::kMailslotFileObject);
+  if (!ref) {
+    LogWrite(LogLevel::kError, "DRIVER BUG: ObReferenceObject(%p): not an object fltsim gave out", Object);
+    return 0;
+  }
+  return ++ref->object_references;
+}
+
 LONG_PTR ObfDereferenceObject(PVOID Object) {
   uintptr_t h = reinterpret_cast<uintptr_t>(Object);
   uint32_t pid;
   if (fltport::fltsim::ProcessIdFromHandle(h, &pid)) return 1;  // processes outlive the driver here
-  auto ref = std::static_pointer_cast<KernelMailslotRef>(
-      HandleTable::Global().Remove(h, ObjectType::kMailslotFileObject));
+  auto ref = HandleTable::Global().LookupAs<KernelMailslotRef>(h, ObjectType::kMailslotFileObject);
   if (!ref) {
     LogWrite(LogLevel::kError, "DRIVER BUG: ObDereferenceObject(%p): no reference held", Object);
     return 0;
   }
-  ReleaseMailslotReference(ref->state);
-  return 0;
+  int left = --ref->object_references;
+  if (left == 0) {
+    HandleTable::Global().Remove(h, ObjectType::kMailslotFileObject);
+    ReleaseMailslotReference(ref->state);
+  }
+  return left;
 }
 
 // ---- Mailslots -------------------------------------------------------------------------------
@@ -396,6 +415,7 @@ NTSTATUS NTAPI ZwSetInformationFile(HANDLE FileHandle, PIO_STATUS_BLOCK IoStatus
 }
 
 NTSTATUS NTAPI ZwClose(HANDLE Handle) {
+  if (fltport::fltsim::CloseThreadHandle(reinterpret_cast<uintptr_t>(Handle))) return STATUS_SUCCESS;
   auto ref = std::static_pointer_cast<KernelMailslotRef>(
       HandleTable::Global().Remove(reinterpret_cast<uintptr_t>(Handle), ObjectType::kMailslotHandle));
   if (!ref) {

@@ -16,7 +16,11 @@
 #include <shared_mutex>
 #include <thread>
 
+#include <pthread.h>
+
+#include "CurrentProcess.h"
 #include "Deadline.h"
+#include "HandleTable.h"
 #include "Log.h"
 
 using fltport::fltsim::Deadline;
@@ -145,9 +149,89 @@ FastMutexState* MutexOf(PFAST_MUTEX m) {
   return state;
 }
 
+// ---- System threads.
+struct ThreadObject : fltport::fltsim::KernelObject {
+  ThreadObject() : KernelObject(fltport::fltsim::ObjectType::kThread) {}
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  NTSTATUS exit_status = STATUS_SUCCESS;
+
+  void Finish(NTSTATUS status) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (finished) return;
+    exit_status = status;
+    finished = true;
+    cv.notify_all();
+  }
+};
+
+thread_local ThreadObject* t_system_thread = nullptr;
+
+// Marks the thread finished however it leaves: return, or PsTerminateSystemThread's
+// pthread_exit (whose unwinding runs this destructor on glibc; the call marks it first
+// anyway, for pthread implementations that do not unwind).
+struct FinishOnExit {
+  std::shared_ptr<ThreadObject> thread;
+  ~FinishOnExit() { thread->Finish(STATUS_SUCCESS); }
+};
+
+// ---- UTF-8 decoding with U+FFFD for every invalid sequence (one per offending byte).
+// Returns the code point and advances *i; sets *bad for a replacement.
+uint32_t NextCodePoint(const uint8_t* s, size_t n, size_t* i, bool* bad) {
+  uint8_t b = s[*i];
+  size_t extra;
+  uint32_t cp;
+  if (b < 0x80) {
+    ++*i;
+    return b;
+  } else if ((b & 0xE0) == 0xC0) {
+    extra = 1;
+    cp = b & 0x1F;
+  } else if ((b & 0xF0) == 0xE0) {
+    extra = 2;
+    cp = b & 0x0F;
+  } else if ((b & 0xF8) == 0xF0) {
+    extra = 3;
+    cp = b & 0x07;
+  } else {
+    ++*i;
+    *bad = true;
+    return 0xFFFD;
+  }
+  if (*i + extra >= n) {
+    ++*i;
+    *bad = true;
+    return 0xFFFD;
+  }
+  for (size_t k = 1; k <= extra; ++k) {
+    uint8_t c = s[*i + k];
+    if ((c & 0xC0) != 0x80) {
+      ++*i;
+      *bad = true;
+      return 0xFFFD;
+    }
+    cp = (cp << 6) | (c & 0x3F);
+  }
+  static const uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    ++*i;
+    *bad = true;
+    return 0xFFFD;
+  }
+  *i += extra + 1;
+  return cp;
+}
+
 }  // namespace
 
 namespace fltport::fltsim {
+
+bool CloseThreadHandle(uintptr_t handle) {
+  // The thread keeps running (closing a thread handle does not stop a thread on Windows);
+  // its object lives on in the thread's own reference.
+  return HandleTable::Global().Remove(handle, ObjectType::kThread) != nullptr;
+}
 
 PoolStats GetPoolStats() {
   PoolStats s;
@@ -330,6 +414,99 @@ VOID FLTAPI FltReleasePushLock(PEX_PUSH_LOCK PushLock) {
   } else {
     state->mu.unlock_shared();
   }
+}
+
+// ---- System threads -----------------------------------------------------------------------
+
+NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess, POBJECT_ATTRIBUTES ObjectAttributes,
+                                    HANDLE ProcessHandle, PCLIENT_ID ClientId, PKSTART_ROUTINE StartRoutine,
+                                    PVOID StartContext) {
+  (void)DesiredAccess;
+  (void)ObjectAttributes;
+  (void)ProcessHandle;
+  if (ThreadHandle == nullptr || StartRoutine == nullptr) return STATUS_INVALID_PARAMETER;
+  auto thread = std::make_shared<ThreadObject>();
+  uintptr_t handle = fltport::fltsim::HandleTable::Global().Insert(thread);
+  try {
+    std::thread([thread, StartRoutine, StartContext]() {
+      FinishOnExit finish{thread};
+      t_system_thread = thread.get();
+      fltport::fltsim::CurrentProcessScope system(fltport::fltsim::kSystemProcessId);
+      StartRoutine(StartContext);
+    }).detach();
+  } catch (const std::system_error&) {
+    fltport::fltsim::HandleTable::Global().Remove(handle, fltport::fltsim::ObjectType::kThread);
+    return STATUS_INSUFFICIENT_RESOURCES;
+  }
+  if (ClientId != nullptr) {
+    ClientId->UniqueProcess = reinterpret_cast<HANDLE>(static_cast<uintptr_t>(fltport::fltsim::kSystemProcessId));
+    ClientId->UniqueThread = reinterpret_cast<HANDLE>(handle);
+  }
+  *ThreadHandle = reinterpret_cast<HANDLE>(handle);
+  return STATUS_SUCCESS;
+}
+
+NTSTATUS NTAPI PsTerminateSystemThread(NTSTATUS ExitStatus) {
+  if (t_system_thread == nullptr) {
+    LogWrite(LogLevel::kError, "DRIVER BUG: PsTerminateSystemThread outside a PsCreateSystemThread thread");
+    return STATUS_INVALID_PARAMETER;
+  }
+  t_system_thread->Finish(ExitStatus);
+  pthread_exit(nullptr);
+}
+
+NTSTATUS NTAPI ZwWaitForSingleObject(HANDLE Handle, BOOLEAN Alertable, PLARGE_INTEGER Timeout) {
+  (void)Alertable;
+  auto thread = fltport::fltsim::HandleTable::Global().LookupAs<ThreadObject>(
+      reinterpret_cast<uintptr_t>(Handle), fltport::fltsim::ObjectType::kThread);
+  if (!thread) return STATUS_INVALID_HANDLE;
+  Deadline deadline = Deadline::FromNtTimeout(Timeout ? &Timeout->QuadPart : nullptr, true);
+  std::unique_lock<std::mutex> lock(thread->mu);
+  while (!thread->finished) {
+    if (deadline.Expired()) return STATUS_TIMEOUT;
+    if (deadline.infinite()) {
+      thread->cv.wait(lock);
+    } else {
+      thread->cv.wait_until(lock, deadline.at());
+    }
+  }
+  return STATUS_SUCCESS;
+}
+
+// ---- Strings ---------------------------------------------------------------------------------
+
+NTSTATUS NTAPI RtlUTF8ToUnicodeN(PWSTR UnicodeStringDestination, ULONG UnicodeStringMaxByteCount,
+                                 PULONG UnicodeStringActualByteCount, PCCH UTF8StringSource,
+                                 ULONG UTF8StringByteCount) {
+  if (UnicodeStringActualByteCount == nullptr) return STATUS_INVALID_PARAMETER;
+  *UnicodeStringActualByteCount = 0;
+  if (UTF8StringSource == nullptr && UTF8StringByteCount != 0) return STATUS_INVALID_PARAMETER;
+  const auto* in = reinterpret_cast<const uint8_t*>(UTF8StringSource);
+  const size_t capacity = UnicodeStringMaxByteCount / 2;
+  size_t units = 0;
+  bool bad = false;
+  bool cut = false;
+  for (size_t i = 0; i < UTF8StringByteCount;) {
+    uint32_t cp = NextCodePoint(in, UTF8StringByteCount, &i, &bad);
+    const size_t need = cp >= 0x10000 ? 2 : 1;
+    if (UnicodeStringDestination != nullptr) {
+      if (units + need > capacity) {
+        cut = true;
+        break;
+      }
+      if (need == 2) {
+        cp -= 0x10000;
+        UnicodeStringDestination[units] = static_cast<WCHAR>(0xD800 + (cp >> 10));
+        UnicodeStringDestination[units + 1] = static_cast<WCHAR>(0xDC00 + (cp & 0x3FF));
+      } else {
+        UnicodeStringDestination[units] = static_cast<WCHAR>(cp);
+      }
+    }
+    units += need;
+  }
+  *UnicodeStringActualByteCount = static_cast<ULONG>(units * 2);
+  if (cut) return STATUS_BUFFER_TOO_SMALL;
+  return bad ? STATUS_SOME_NOT_MAPPED : STATUS_SUCCESS;
 }
 
 // ---- Time and diagnostics --------------------------------------------------------------------

@@ -16,4 +16,7 @@ struct PoolStats {
 // Any thread.
 PoolStats GetPoolStats();
 
+// ZwClose of a PsCreateSystemThread handle: true if `handle` was one (now closed).
+bool CloseThreadHandle(uintptr_t handle);
+
 }  // namespace fltport::fltsim

@@ -79,6 +79,18 @@ extern "C" {
 #define _Pre_notnull_
 #define _Analysis_assume_(e)
 #endif
+#ifndef _In_z_
+#define _In_z_
+#endif
+#ifndef _Out_writes_to_
+#define _Out_writes_to_(s, c)
+#endif
+#ifndef _Inout_updates_
+#define _Inout_updates_(s)
+#endif
+#ifndef _Out_writes_bytes_to_opt_
+#define _Out_writes_bytes_to_opt_(s, c)
+#endif
 
 #ifndef FLTAPI
 #if defined(_M_IX86) || defined(__i386__)
@@ -105,7 +117,7 @@ extern "C" {
 #endif
 typedef void *PVOID;
 typedef char CHAR, *PCHAR;
-typedef const char *PCSTR;
+typedef const char *PCSTR, *PCCH;
 typedef unsigned char UCHAR, *PUCHAR;
 typedef UCHAR BOOLEAN, *PBOOLEAN;
 typedef int16_t SHORT, *PSHORT;
@@ -113,6 +125,7 @@ typedef uint16_t USHORT, *PUSHORT;
 typedef int32_t LONG, *PLONG;
 typedef uint32_t ULONG, *PULONG;
 typedef int64_t LONGLONG, *PLONGLONG;
+typedef int64_t LONG64, *PLONG64;
 typedef uint64_t ULONGLONG, *PULONGLONG;
 typedef uint64_t ULONG64, *PULONG64;
 typedef uintptr_t ULONG_PTR, *PULONG_PTR;
@@ -124,6 +137,7 @@ typedef LONG NTSTATUS, *PNTSTATUS;
 typedef PVOID HANDLE, *PHANDLE;
 typedef ULONG ACCESS_MASK, *PACCESS_MASK;
 typedef PVOID PSECURITY_DESCRIPTOR;
+typedef PVOID PSID;
 typedef struct _ACL *PACL;
 typedef UCHAR KIRQL, *PKIRQL;
 typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
@@ -204,6 +218,39 @@ typedef struct _FLT_CALLBACK_DATA FLT_CALLBACK_DATA, *PFLT_CALLBACK_DATA;
 #endif
 #define PAGED_CODE() ((void)0)
 #define MAX_PATH 260
+#ifndef RTL_NUMBER_OF
+#define RTL_NUMBER_OF(A) (sizeof(A) / sizeof((A)[0]))
+#endif
+#ifndef IS_ALIGNED
+#define IS_ALIGNED(_pointer, _alignment) ((((ULONG_PTR)(_pointer)) & ((_alignment) - 1)) == 0)
+#endif
+#ifndef CONTAINING_RECORD
+#define CONTAINING_RECORD(address, type, field) ((type *)((PCHAR)(address) - (ULONG_PTR)(&((type *)0)->field)))
+#endif
+
+/* memcpy/memset/memmove/memcmp: from the C library where there is one; declared here for the
+ * freestanding msvc-target syntax check, as the WDK's CRT headers would. */
+#if defined(__cplusplus)
+}
+#include <cstring>
+extern "C" {
+#elif defined(__has_include)
+#if __has_include(<string.h>)
+#include <string.h>
+#define FLTSIM_HAVE_STRING_H 1
+#endif
+#endif
+#if !defined(__cplusplus) && !defined(FLTSIM_HAVE_STRING_H)
+void *memcpy(void *Destination, const void *Source, size_t Length);
+void *memmove(void *Destination, const void *Source, size_t Length);
+void *memset(void *Destination, int Fill, size_t Length);
+int memcmp(const void *A, const void *B, size_t Length);
+#endif
+#define RtlCopyMemory(Destination, Source, Length) memcpy((Destination), (Source), (Length))
+#define RtlMoveMemory(Destination, Source, Length) memmove((Destination), (Source), (Length))
+#define RtlFillMemory(Destination, Length, Fill) memset((Destination), (Fill), (Length))
+#define RtlZeroMemory(Destination, Length) memset((Destination), 0, (Length))
+#define RtlEqualMemory(A, B, Length) (!memcmp((A), (B), (Length)))
 
 /* ------------------------------------------------------------------------------------------
  * Status values (ntstatus.h values; the ones spec/port-semantics.md names).
@@ -217,7 +264,9 @@ typedef struct _FLT_CALLBACK_DATA FLT_CALLBACK_DATA, *PFLT_CALLBACK_DATA;
 #define STATUS_TIMEOUT ((NTSTATUS)0x00000102L)
 #define STATUS_PENDING ((NTSTATUS)0x00000103L)
 #define STATUS_DATATYPE_MISALIGNMENT ((NTSTATUS)0x80000002L)
+#define STATUS_SOME_NOT_MAPPED ((NTSTATUS)0x00000107L)
 #define STATUS_BUFFER_OVERFLOW ((NTSTATUS)0x80000005L)
+#define STATUS_DEVICE_BUSY ((NTSTATUS)0x80000011L)
 #define STATUS_NO_MORE_ENTRIES ((NTSTATUS)0x8000001AL)
 #define STATUS_UNSUCCESSFUL ((NTSTATUS)0xC0000001L)
 #define STATUS_NOT_IMPLEMENTED ((NTSTATUS)0xC0000002L)
@@ -235,11 +284,14 @@ typedef struct _FLT_CALLBACK_DATA FLT_CALLBACK_DATA, *PFLT_CALLBACK_DATA;
 #define STATUS_PORT_DISCONNECTED ((NTSTATUS)0xC0000037L)
 #define STATUS_OBJECT_PATH_SYNTAX_BAD ((NTSTATUS)0xC000003BL)
 #define STATUS_THREAD_IS_TERMINATING ((NTSTATUS)0xC000004BL)
+#define STATUS_REVISION_MISMATCH ((NTSTATUS)0xC0000059L)
 #define STATUS_PRIVILEGE_NOT_HELD ((NTSTATUS)0xC0000061L)
+#define STATUS_INVALID_SID ((NTSTATUS)0xC0000078L)
 #define STATUS_INTEGER_OVERFLOW ((NTSTATUS)0xC0000095L)
 #define STATUS_INSUFFICIENT_RESOURCES ((NTSTATUS)0xC000009AL)
 #define STATUS_IO_TIMEOUT ((NTSTATUS)0xC00000B5L)
 #define STATUS_NOT_SUPPORTED ((NTSTATUS)0xC00000BBL)
+#define STATUS_INVALID_NETWORK_RESPONSE ((NTSTATUS)0xC00000C3L)
 #define STATUS_INVALID_PARAMETER_1 ((NTSTATUS)0xC00000EFL)
 #define STATUS_INVALID_PARAMETER_2 ((NTSTATUS)0xC00000F0L)
 #define STATUS_INVALID_PARAMETER_3 ((NTSTATUS)0xC00000F1L)
@@ -248,10 +300,12 @@ typedef struct _FLT_CALLBACK_DATA FLT_CALLBACK_DATA, *PFLT_CALLBACK_DATA;
 #define STATUS_INVALID_PARAMETER_6 ((NTSTATUS)0xC00000F4L)
 #define STATUS_INVALID_PARAMETER_7 ((NTSTATUS)0xC00000F5L)
 #define STATUS_INVALID_PARAMETER_8 ((NTSTATUS)0xC00000F6L)
+#define STATUS_IMAGE_ALREADY_LOADED ((NTSTATUS)0xC000010EL)
 #define STATUS_CANCELLED ((NTSTATUS)0xC0000120L)
 #define STATUS_NOT_FOUND ((NTSTATUS)0xC0000225L)
 #define STATUS_CONNECTION_REFUSED ((NTSTATUS)0xC0000236L)
 #define STATUS_CONNECTION_COUNT_LIMIT ((NTSTATUS)0xC0000246L)
+#define STATUS_VIRUS_INFECTED ((NTSTATUS)0xC0000906L)
 #define STATUS_FLT_BUFFER_TOO_SMALL ((NTSTATUS)0x801C0001L)
 #define STATUS_FLT_DO_NOT_DETACH ((NTSTATUS)0xC01C0010L)
 #define STATUS_FLT_DELETING_OBJECT ((NTSTATUS)0xC01C000BL)
@@ -270,9 +324,20 @@ typedef struct _FLT_CALLBACK_DATA FLT_CALLBACK_DATA, *PFLT_CALLBACK_DATA;
 #define GENERIC_READ 0x80000000L
 #define GENERIC_WRITE 0x40000000L
 #define GENERIC_ALL 0x10000000L
+#define STANDARD_RIGHTS_READ READ_CONTROL
+#define STANDARD_RIGHTS_WRITE READ_CONTROL
 #define FILE_READ_DATA 0x0001
 #define FILE_WRITE_DATA 0x0002
+#define FILE_APPEND_DATA 0x0004
+#define FILE_READ_EA 0x0008
+#define FILE_WRITE_EA 0x0010
+#define FILE_READ_ATTRIBUTES 0x0080
+#define FILE_WRITE_ATTRIBUTES 0x0100
 #define FILE_ALL_ACCESS (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0x1FF)
+#define FILE_GENERIC_READ (STANDARD_RIGHTS_READ | FILE_READ_DATA | FILE_READ_ATTRIBUTES | FILE_READ_EA | SYNCHRONIZE)
+#define FILE_GENERIC_WRITE \
+  (STANDARD_RIGHTS_WRITE | FILE_WRITE_DATA | FILE_WRITE_ATTRIBUTES | FILE_WRITE_EA | FILE_APPEND_DATA | SYNCHRONIZE)
+#define THREAD_ALL_ACCESS (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFF)
 
 #define FLT_PORT_CONNECT 0x0001
 #define FLT_PORT_ALL_ACCESS (FLT_PORT_CONNECT | STANDARD_RIGHTS_ALL)
@@ -419,6 +484,124 @@ VOID FLTAPI FltReleasePushLock(_Inout_ PEX_PUSH_LOCK PushLock);
 #define KeLeaveCriticalRegion() ((void)0)
 
 /* ------------------------------------------------------------------------------------------
+ * Interlocked operations (MSVC intrinsics in the WDK; __atomic builtins here, which clang
+ * also accepts for the msvc target).
+ * ------------------------------------------------------------------------------------------ */
+static __inline LONG InterlockedIncrement(LONG volatile *Addend) {
+  return __atomic_add_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+static __inline LONG InterlockedDecrement(LONG volatile *Addend) {
+  return __atomic_sub_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+static __inline LONG InterlockedExchange(LONG volatile *Target, LONG Value) {
+  return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST);
+}
+static __inline LONG InterlockedCompareExchange(LONG volatile *Destination, LONG Exchange, LONG Comperand) {
+  __atomic_compare_exchange_n(Destination, &Comperand, Exchange, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return Comperand;
+}
+static __inline LONG InterlockedExchangeAdd(LONG volatile *Addend, LONG Value) {
+  return __atomic_fetch_add(Addend, Value, __ATOMIC_SEQ_CST);
+}
+static __inline LONG64 InterlockedIncrement64(LONG64 volatile *Addend) {
+  return __atomic_add_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+static __inline LONG64 InterlockedDecrement64(LONG64 volatile *Addend) {
+  return __atomic_sub_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+static __inline LONG64 InterlockedExchange64(LONG64 volatile *Target, LONG64 Value) {
+  return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST);
+}
+static __inline LONG64 InterlockedCompareExchange64(LONG64 volatile *Destination, LONG64 Exchange,
+                                                   LONG64 Comperand) {
+  __atomic_compare_exchange_n(Destination, &Comperand, Exchange, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return Comperand;
+}
+static __inline PVOID InterlockedExchangePointer(PVOID volatile *Target, PVOID Value) {
+  return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST);
+}
+static __inline PVOID InterlockedCompareExchangePointer(PVOID volatile *Destination, PVOID Exchange,
+                                                       PVOID Comperand) {
+  __atomic_compare_exchange_n(Destination, &Comperand, Exchange, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return Comperand;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * Doubly linked lists (the WDK's inline helpers).
+ * ------------------------------------------------------------------------------------------ */
+typedef struct _LIST_ENTRY {
+  struct _LIST_ENTRY *Flink;
+  struct _LIST_ENTRY *Blink;
+} LIST_ENTRY, *PLIST_ENTRY;
+
+static __inline VOID InitializeListHead(PLIST_ENTRY ListHead) { ListHead->Flink = ListHead->Blink = ListHead; }
+static __inline BOOLEAN IsListEmpty(const LIST_ENTRY *ListHead) { return (BOOLEAN)(ListHead->Flink == ListHead); }
+static __inline BOOLEAN RemoveEntryList(PLIST_ENTRY Entry) {
+  PLIST_ENTRY Next = Entry->Flink;
+  PLIST_ENTRY Prev = Entry->Blink;
+  Prev->Flink = Next;
+  Next->Blink = Prev;
+  return (BOOLEAN)(Next == Prev);
+}
+static __inline PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead) {
+  PLIST_ENTRY Entry = ListHead->Flink;
+  RemoveEntryList(Entry);
+  return Entry;
+}
+static __inline PLIST_ENTRY RemoveTailList(PLIST_ENTRY ListHead) {
+  PLIST_ENTRY Entry = ListHead->Blink;
+  RemoveEntryList(Entry);
+  return Entry;
+}
+static __inline VOID InsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
+  PLIST_ENTRY Last = ListHead->Blink;
+  Entry->Flink = ListHead;
+  Entry->Blink = Last;
+  Last->Flink = Entry;
+  ListHead->Blink = Entry;
+}
+static __inline VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry) {
+  PLIST_ENTRY First = ListHead->Flink;
+  Entry->Flink = First;
+  Entry->Blink = ListHead;
+  First->Blink = Entry;
+  ListHead->Flink = Entry;
+}
+
+/* ------------------------------------------------------------------------------------------
+ * System threads. PsCreateSystemThread starts a real thread in the System process; its
+ * handle is waitable with ZwWaitForSingleObject (signalled when the routine returns or calls
+ * PsTerminateSystemThread) and is closed with ZwClose (the thread keeps running, as on
+ * Windows). PsTerminateSystemThread is only valid on such a thread.
+ * ------------------------------------------------------------------------------------------ */
+typedef VOID KSTART_ROUTINE(_In_ PVOID StartContext);
+typedef KSTART_ROUTINE *PKSTART_ROUTINE;
+typedef struct _CLIENT_ID {
+  HANDLE UniqueProcess;
+  HANDLE UniqueThread;
+} CLIENT_ID, *PCLIENT_ID;
+
+NTKERNELAPI NTSTATUS NTAPI PsCreateSystemThread(_Out_ PHANDLE ThreadHandle, _In_ ULONG DesiredAccess,
+                                                _In_opt_ POBJECT_ATTRIBUTES ObjectAttributes,
+                                                _In_opt_ HANDLE ProcessHandle, _Out_opt_ PCLIENT_ID ClientId,
+                                                _In_ PKSTART_ROUTINE StartRoutine, _In_opt_ PVOID StartContext);
+NTKERNELAPI NTSTATUS NTAPI PsTerminateSystemThread(_In_ NTSTATUS ExitStatus);
+/* Thread handles from PsCreateSystemThread. Timeout as for KeWaitForSingleObject. */
+NTSYSAPI NTSTATUS NTAPI ZwWaitForSingleObject(_In_ HANDLE Handle, _In_ BOOLEAN Alertable,
+                                              _In_opt_ PLARGE_INTEGER Timeout);
+
+/* ------------------------------------------------------------------------------------------
+ * UTF-8 -> UTF-16. A NULL destination returns the size needed; invalid input is replaced
+ * with U+FFFD and reported as STATUS_SOME_NOT_MAPPED; a destination that is too small is
+ * filled as far as it goes and reported as STATUS_BUFFER_TOO_SMALL.
+ * ------------------------------------------------------------------------------------------ */
+NTSYSAPI NTSTATUS NTAPI RtlUTF8ToUnicodeN(_Out_writes_bytes_to_opt_(Max, *Actual) PWSTR UnicodeStringDestination,
+                                          _In_ ULONG UnicodeStringMaxByteCount,
+                                          _Out_ PULONG UnicodeStringActualByteCount,
+                                          _In_reads_bytes_(Count) PCCH UTF8StringSource,
+                                          _In_ ULONG UTF8StringByteCount);
+
+/* ------------------------------------------------------------------------------------------
  * Time and processes.
  * ------------------------------------------------------------------------------------------ */
 /* 100 ns intervals since 1601-01-01 UTC. */
@@ -431,10 +614,13 @@ NTKERNELAPI HANDLE NTAPI PsGetCurrentProcessId(VOID);
 NTKERNELAPI HANDLE NTAPI PsGetProcessId(_In_ PEPROCESS Process);
 #define IoGetCurrentProcess PsGetCurrentProcess
 
-/* ObDereferenceObject: the FILE_OBJECT returned by FltCreateMailslotFile. Process objects are
- * not reference counted on fltsim (they live as long as the simulator). */
+/* ObReferenceObject/ObDereferenceObject: the FILE_OBJECT returned by FltCreateMailslotFile is
+ * reference counted (the mailslot closes when its handle and every reference are gone).
+ * Process objects are not counted on fltsim (they live as long as the simulator). */
 NTKERNELAPI LONG_PTR ObfDereferenceObject(_In_ PVOID Object);
+NTKERNELAPI LONG_PTR ObfReferenceObject(_In_ PVOID Object);
 #define ObDereferenceObject(o) ObfDereferenceObject(o)
+#define ObReferenceObject(o) ObfReferenceObject(o)
 
 /* ------------------------------------------------------------------------------------------
  * Diagnostics: DbgPrint output goes to fltsim-host's log (level debug, "driver:" prefix).
