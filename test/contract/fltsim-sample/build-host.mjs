@@ -25,6 +25,9 @@ const out = join(root, 'build', 'contract');
 export const sampleHostPath = join(out, 'fltsim-host-sample');
 
 const SHARED = ['communication.c', 'testcontrol.c', 'mailslot.c', 'fltsimentry.c'];
+// The scanner service's synthetic workload (samples/scanner-service/sim): a C generator that
+// calls the sample's FpsSendScanRequest, and its control verbs.
+const workloadDir = join(root, 'samples', 'scanner-service', 'sim');
 
 function run(cmd, args, what) {
   const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8' });
@@ -97,6 +100,9 @@ export function buildSampleHost({ force = false, quiet = true } = {}) {
     join(fltsimInc, 'fltKernel.h'),
     join(here, 'kernel-gaps.c'),
     join(here, 'build-host.mjs'),
+    join(workloadDir, 'workload.c'),
+    join(workloadDir, 'workload.h'),
+    join(workloadDir, 'workload-verbs.cc'),
   ];
   // An object is reused when it is newer than its source and every fltsim header (headers are
   // not tracked one by one): node-gyp's first, else one compiled here earlier.
@@ -167,8 +173,12 @@ function buildLocked({ objects, log }) {
   }
   const gapsObj = join(work, 'kernel-gaps.o');
   run('gcc', ['-std=gnu11', ...cflags, '-c', join(here, 'kernel-gaps.c'), '-o', gapsObj], 'compiling kernel-gaps.c');
+  const wlObj = join(work, 'workload.o');
+  run('gcc', ['-std=gnu11', ...cflags, '-I', workloadDir, '-c', join(workloadDir, 'workload.c'), '-o', wlObj], 'compiling workload.c');
+  const verbsObj = join(work, 'workload-verbs.o');
+  run('g++', ['-std=gnu++17', '-O1', '-g', '-I', join(root, 'native', 'core'), '-I', join(root, 'native', 'fltsim', 'host'), '-I', workloadDir, '-c', join(workloadDir, 'workload-verbs.cc'), '-o', verbsObj], 'compiling workload-verbs.cc');
   const tmp = `${sampleHostPath}.${process.pid}`;
-  run('g++', ['-pthread', '-o', tmp, ...objects.map((o) => o.obj), ...cObjects, gapsObj], 'linking fltsim-host-sample');
+  run('g++', ['-pthread', '-Wl,--wrap=FltsimDriverEntry,--wrap=FltsimSetFilterUnloadCallback', '-o', tmp, ...objects.map((o) => o.obj), ...cObjects, gapsObj, wlObj, verbsObj], 'linking fltsim-host-sample');
   renameSync(tmp, sampleHostPath);
   rmSync(work, { recursive: true, force: true });
   return sampleHostPath;
