@@ -2,7 +2,7 @@
 // keeps stderr for diagnostics, stops it with SIGTERM (and checks it went away cleanly).
 // Reusable by any suite that needs a simulated Filter Manager (fltsim, posix, napi, contract).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,22 +10,24 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
 /**
- * The fltsim-host binary: $FLTSIM_HOST, else node-gyp's build/Release/fltsim-host, else the
- * CMake build that `npm test` runs first (build/ctest/fltsim-host).
+ * The fltsim-host binary: $FLTSIM_HOST, else the newer of node-gyp's build/Release/fltsim-host
+ * and the CMake build that `npm test` runs first (build/ctest/fltsim-host) — an old build of
+ * one must not shadow a fresh build of the other.
  */
 export function simHostBinary(): string {
-  const candidates = [
-    process.env['FLTSIM_HOST'],
-    join(root, 'build', 'Release', 'fltsim-host'),
-    join(root, 'build', 'ctest', 'fltsim-host'),
-  ].filter((p): p is string => typeof p === 'string' && p.length > 0);
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) {
+  const explicit = process.env['FLTSIM_HOST'];
+  if (explicit) {
+    if (!existsSync(explicit)) throw new Error(`FLTSIM_HOST=${explicit} does not exist`);
+    return explicit;
+  }
+  const candidates = [join(root, 'build', 'Release', 'fltsim-host'), join(root, 'build', 'ctest', 'fltsim-host')];
+  const found = candidates.filter((p) => existsSync(p)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (!found[0]) {
     throw new Error(
       `fltsim-host not built (looked in ${candidates.join(', ')}): run \`npm run test:native\` or \`npm run build:native\``,
     );
   }
-  return found;
+  return found[0];
 }
 
 export interface SimHostOptions {
