@@ -103,10 +103,16 @@ describe('malformed frames drop their stream only', () => {
     return b;
   }
 
+  // Connects and takes this connection's `connect` event (connects here are sequential).
+  async function connectedWithId(): Promise<{ client: SimPortClient; conn: string }> {
+    const client = await SimPortClient.connect(host.socketPath, '\\FltsimWire');
+    expect(client.status).toBe(0);
+    const conn = (await ctl.event('connect', { port: '\\FltsimWire' })).fields['conn'] as string;
+    return { client, conn };
+  }
+
   async function connected(): Promise<SimPortClient> {
-    const c = await SimPortClient.connect(host.socketPath, '\\FltsimWire');
-    expect(c.status).toBe(0);
-    return c;
+    return (await connectedWithId()).client;
   }
 
   const cases: Array<[string, () => Promise<SimStream>, RegExp]> = [
@@ -228,13 +234,13 @@ describe('malformed frames drop their stream only', () => {
   ];
 
   it.each(cases)('%s', async (_label, make, reason) => {
-    const bystander = await connected();
+    const { client: bystander, conn } = await connectedWithId();
     const pending = bystander.postGet(64);
     const s = await make();
     await s.closed();
     await host.waitForLog(reason);
     // The host and the other streams carry on.
-    await ctl.ok('send', { conn: 'newest', size: 2, timeout: 'forever' });
+    await ctl.ok('send', { conn, size: 2, timeout: 'forever' });
     expect((await pending.done).status).toBe(0);
     bystander.close();
   });
