@@ -552,6 +552,18 @@ describe('§6.2, §6.4 FltSendMessage', () => {
     client.close();
   });
 
+  it('conn.wait min_gets waits for at least N pending receives', async () => {
+    const name = await port();
+    const { client, conn } = await open(name);
+    const gets = [client.postGet(64), client.postGet(64), client.postGet(64)];
+    expect((await ctl.ok('conn.wait', { id: conn, min_gets: 2 }))['gets']).toMatch(/^[23]$/);
+    expect((await ctl.ok('conn.wait', { id: conn, min_gets: 3 }))['gets']).toBe('3');
+    expect(hex(await ctl.fails('conn.wait', { id: conn, min_gets: 4, timeout: 100 }))).toBe(hex(0x102));
+    client.cancel('all');
+    for (const g of gets) expect((await g.done).status).toBe(0xc0000120);
+    client.close();
+  });
+
   it('a zero timeout polls: STATUS_TIMEOUT at once without a pending get; delivered with one', async () => {
     const name = await port();
     const { client, conn } = await open(name);

@@ -173,16 +173,18 @@ void RegisterHostVerbs(ControlRegistry* registry, SimKernel* kernel, HostedFilte
 
   registry->Add(
       "conn.wait",
-      "conn.wait id=<id>|newest [state=connected|disconnected] [gets=N] [senders=N] [waiters=N] "
-      "[slot=0|1] [timeout=<ms>]",
+      "conn.wait id=<id>|newest [state=connected|disconnected] [gets=N] [min_gets=N] [senders=N] "
+      "[waiters=N] [slot=0|1] [timeout=<ms>]",
       [kernel](const ControlLine& command) {
-        ArgsAllowed(command, {"id", "state", "gets", "senders", "waiters", "slot", "timeout"});
+        ArgsAllowed(command, {"id", "state", "gets", "min_gets", "senders", "waiters", "slot", "timeout"});
         const uint64_t id = ConnectionArg(command, kernel->ports());
         const std::string state = ArgString(command, "state", "");
         if (!state.empty() && state != "connected" && state != "disconnected") {
           throw ControlFailure{nt::kInvalidParameter, "state: connected or disconnected"};
         }
         const bool has_gets = ArgPresent(command, "gets");
+        // At least N pending receives: what a client's "my receives are armed" looks like.
+        const uint64_t min_gets = ArgU64(command, "min_gets", 0);
         const bool has_senders = ArgPresent(command, "senders");
         const bool has_waiters = ArgPresent(command, "waiters");
         const bool has_slot = ArgPresent(command, "slot");
@@ -197,7 +199,7 @@ void RegisterHostVerbs(ControlRegistry* registry, SimKernel* kernel, HostedFilte
             [&](const ConnectionInfo& c) {
               last = c;
               return (state.empty() || state == StateName(c.state)) &&
-                     (!has_gets || c.pending_gets == gets) &&
+                     (!has_gets || c.pending_gets == gets) && c.pending_gets >= min_gets &&
                      (!has_senders || c.blocked_senders == senders) &&
                      (!has_waiters || c.reply_waiters == waiters) && (!has_slot || c.slot_held == slot);
             },
