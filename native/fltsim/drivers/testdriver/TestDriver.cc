@@ -21,6 +21,7 @@
 #include <fltKernel.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -91,7 +92,9 @@ struct TdDriver {
   std::vector<std::unique_ptr<TdPort>> ports;
   std::map<ULONG64, std::unique_ptr<TdConnection>> connections;
   std::map<uint64_t, std::unique_ptr<TdMailslot>> mailslots;
-  std::vector<std::thread> threads;  // senders and mailslot readers
+  // Senders and mailslot readers ("system worker threads"); finished ones are joined the
+  // next time a verb starts one, the rest at unload.
+  std::vector<std::pair<std::thread, std::shared_ptr<std::atomic<bool>>>> threads;
   uint64_t next_send_id = 1;
   uint64_t next_mailslot_id = 1;
   uint64_t next_read_id = 1;
@@ -102,6 +105,27 @@ struct TdDriver {
 TdDriver* g_driver = new TdDriver();  // lives as long as the host process
 
 void Emit(const LineBuilder& line) { FltsimEmitEvent(line.str().c_str()); }
+
+// Starts `body` on a driver thread. mu held. Joins threads that have finished (their join
+// does not wait) so that a long-running host does not keep every exited thread around.
+template <class Body>
+void StartThreadLocked(Body body) {
+  auto& threads = g_driver->threads;
+  for (auto it = threads.begin(); it != threads.end();) {
+    if (it->second->load()) {
+      it->first.join();
+      it = threads.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  threads.emplace_back(std::thread([body, done]() mutable {
+                         body();
+                         done->store(true);
+                       }),
+                       done);
+}
 
 uint64_t CurrentPid() { return reinterpret_cast<uintptr_t>(PsGetCurrentProcessId()); }
 
@@ -170,7 +194,7 @@ NTSTATUS FLTAPI TdMessageNotify(PVOID PortCookie, PVOID InputBuffer, ULONG Input
 }
 
 NTSTATUS FLTAPI TdUnload(FLT_FILTER_UNLOAD_FLAGS Flags) {
-  std::vector<std::thread> threads;
+  std::vector<std::pair<std::thread, std::shared_ptr<std::atomic<bool>>>> threads;
   std::vector<PFLT_PORT> to_close;
   std::vector<std::unique_ptr<TdMailslot>> mailslots;
   {
@@ -202,7 +226,7 @@ NTSTATUS FLTAPI TdUnload(FLT_FILTER_UNLOAD_FLAGS Flags) {
     threads = std::move(g_driver->threads);
     g_driver->threads.clear();
   }
-  for (auto& t : threads) t.join();
+  for (auto& t : threads) t.first.join();
   return STATUS_SUCCESS;
 }
 
@@ -426,7 +450,7 @@ std::string VerbSend(const ControlLine& command) {
   const uint64_t first = g_driver->next_send_id;
   g_driver->next_send_id += count;
   for (uint64_t k = 0; k < std::min(count, concurrency); ++k) {
-    g_driver->threads.emplace_back([=]() mutable {
+    StartThreadLocked([=]() mutable {
       PFLT_PORT null_port = nullptr;
       PFLT_PORT copy = conn->original;
       for (uint64_t i = k; i < count; i += concurrency) {
@@ -493,7 +517,7 @@ std::string VerbMailslotRead(const ControlLine& command) {
   const uint64_t ms_id = slot->id;
   HANDLE handle = slot->handle;
   PFILE_OBJECT file_object = slot->file_object;
-  g_driver->threads.emplace_back([=]() {
+  StartThreadLocked([=]() {
     std::vector<uint8_t> buffer(size + 1);
     NTSTATUS status;
     ULONG bytes = 0;
