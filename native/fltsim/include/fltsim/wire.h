@@ -77,7 +77,9 @@ typedef enum FLTSIM_FRAME_TYPE {
   FLTSIM_MS_OPEN = 31,        /* c->h FLTSIM_MS_OPEN_BODY + name: CreateFile on a mailslot (client end) */
   FLTSIM_MS_OPEN_RESULT = 32, /* h->c FLTSIM_STATUS_BODY (answers CREATE and OPEN) */
   FLTSIM_MS_READ = 33,        /* c->h FLTSIM_GET_BODY: ReadFile of BufferSize (server end) */
-  FLTSIM_MS_READ_COMPLETE = 34, /* h->c FLTSIM_COMPLETION_BODY + bytes */
+  FLTSIM_MS_READ_COMPLETE = 34, /* h->c FLTSIM_COMPLETION_BODY + bytes; with STATUS_BUFFER_TOO_SMALL
+                                  no bytes follow and Information is the size of the message that
+                                  did not fit (it stays queued) */
   FLTSIM_MS_WRITE = 35,       /* c->h message bytes (client end) */
   FLTSIM_MS_WRITE_RESULT = 36, /* h->c FLTSIM_COMPLETION_BODY (Information = bytes written) */
   FLTSIM_MS_QUERY = 37,       /* c->h empty: GetMailslotInfo */
