@@ -144,7 +144,9 @@ export async function startScanner(options: ServiceOptions, io: ScannerIo): Prom
   let drawn = 0;
   const render = (final: boolean): void => {
     if (mode === 'none') return;
-    const snap = stats.snapshot(performance.now(), portNumbers());
+    let snap = stats.snapshot(performance.now(), portNumbers(), !final);
+    // The closing line shows the whole run, not the sliver of an interval since the last one.
+    if (final) snap = { ...snap, rate: snap.events / Math.max(1e-3, snap.elapsedMs / 1000), p50: snap.totalP50, p99: snap.totalP99 };
     const status = final ? 'stopped' : port.state === 'open' ? 'serving' : port.state;
     if (mode === 'live') {
       const lines = formatLive(snap, status);
