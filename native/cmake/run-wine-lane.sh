@@ -8,9 +8,14 @@
 #      test fltlib.dll (CMake + mingw-w64, build/wine-lane/cmake);
 #   4. a test tree, build/wine-lane/tree: fltport.node with the test fltlib.dll next to it
 #      (never in prebuilds/ or the package);
-#   5. fltsim-host.exe started under Wine, then each test/wine/*.test.mjs under node.exe with
+#   5. fltsim-host.exe started under Wine; native/test/wine_fltlib_test.cc (the DLL at the level
+#      of the OVERLAPPED), then each test/wine/*.test.mjs under node.exe with
 #      FLTPORT_ADDON_PATH=<tree>/fltport.node and FLTPORT_CONTRACT_TARGET=wine;
-#   6. the host asked to exit, the prefix's wineserver stopped (wineserver -k).
+#   6. the contract suite (test/contract) under Windows node.exe with vitest, target `wine`:
+#      fltsim-host-sample.exe (the sample driver) per test file, started by
+#      test/wine/contract-host.mjs; vitest's two native modules come as win32 packages
+#      (cached) with a small bcryptprimitives.dll beside them (Wine 8 has none);
+#   7. the host asked to exit, the prefix's wineserver stopped (wineserver -k).
 #
 # Prints one line:  wine: N passed, N failed   and exits 0 only when all passed (and some ran).
 # Every Wine command is bounded by `timeout`. Windows node.exe writes its reports to files:
@@ -19,7 +24,8 @@
 # Env: FLTPORT_JUNIT_OUT (JUnit report for .ci/run), FLTPORT_JOBS (default 2),
 #      FLTPORT_WINE_NODE_VERSION (default 20.20.2), FLTPORT_WINE_TEST_TIMEOUT (s per test file,
 #      default 240), FLTPORT_WINE_TESTS (space-separated test files, default test/wine/*.test.mjs),
-#      FLTSIM_LOG_LEVEL (host log level, default info).
+#      FLTSIM_LOG_LEVEL (host log level, default info), FLTPORT_WINE_CONTRACT=0 (skip the
+#      contract suite).
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -59,7 +65,7 @@ export WINEDLLOVERRIDES="mscoree=;mshtml="
 export NODE_SKIP_PLATFORM_CHECK=1
 export FLTSIM_RUNTIME_DIR="$instance"
 
-failures=()      # names of lane-level failures (each counts as a failed test)
+failures=()      # lane-level failures (each counts as a failed test); "skip:<why>" = skipped
 junit_parts=()   # JUnit files written by node.exe
 
 finish() {
@@ -86,13 +92,22 @@ stop_wine() {
   timeout 30 wineserver -w >/dev/null 2>&1 || true
 }
 
+mkdir -p "$lane/cache"
+# One run per checkout at a time: runs share the tree, the logs and the prefix (whose
+# wineserver -k ends every Wine process in it). A second run waits for the first.
+exec 9>"$lane/.lock"
+if ! flock -w 1200 9; then
+  echo "wine-lane: another run holds $lane/.lock for 20 minutes; giving up" >&2
+  echo "wine: 0 passed, 1 failed"
+  exit 1
+fi
 rm -rf "$run_dir"
-mkdir -p "$run_dir" "$lane/cache"
+mkdir -p "$run_dir"
 # However this script ends (a failed step, a signal), the prefix's Wine processes end with it.
 trap stop_wine EXIT
 
 # ---- Tools -----------------------------------------------------------------------------------
-for tool in wine wineserver timeout cmake node npm x86_64-w64-mingw32-g++-posix x86_64-w64-mingw32-gcc-posix; do
+for tool in wine wineserver timeout flock cmake node npm x86_64-w64-mingw32-g++-posix x86_64-w64-mingw32-gcc-posix; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     say "$tool not found (Debian: apt-get install wine wine64 g++-mingw-w64-x86-64-posix cmake)" >&2
     failures+=("tool $tool is installed")
@@ -153,7 +168,8 @@ build_host() {
     cmake -S . -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$root/native/cmake/mingw-w64-x86_64.cmake" \
       -DCMAKE_BUILD_TYPE=Release -DFLTPORT_BUILD_TESTS=OFF -DFLTPORT_BUILD_ADDON=OFF || return 1
   fi
-  cmake --build "$dir" --parallel "$jobs" --target fltsim-host fltsim_fltlib
+  cmake --build "$dir" --parallel "$jobs" --target fltsim-host fltsim_fltlib &&
+    node test/wine/build-sample-host.mjs "$dir/libfltsim_win32_core.a" "$lane/fltsim-host-sample.exe"
 }
 # native/test/wine_fltlib_test.cc: the DLL at the level of the OVERLAPPED. It imports
 # FLTLIB.DLL through mingw-w64's import library, as any fltlib client does; the loader takes
@@ -166,7 +182,7 @@ build_native_test() {
 built=1
 step "dist/ (npm run build:ts)" logged "$run_dir/build-ts.log" npm run --silent build:ts || { built=0; failures+=("build: dist/ (tsc)"); }
 step "Windows addon (build-win32.sh)" logged "$run_dir/build-addon.log" bash native/cmake/build-win32.sh || { built=0; failures+=("build: Windows fltport.node"); }
-step "fltsim-host.exe + fltlib.dll (CMake, mingw-w64)" logged "$run_dir/build-host.log" build_host || { built=0; failures+=("build: fltsim-host.exe and fltlib.dll"); }
+step "fltsim-host.exe, fltsim-host-sample.exe, fltlib.dll (mingw-w64)" logged "$run_dir/build-host.log" build_host || { built=0; failures+=("build: fltsim-host.exe and fltlib.dll"); }
 step "wine_fltlib_test.exe (mingw-w64)" logged "$run_dir/build-native-test.log" build_native_test || { built=0; failures+=("build: wine_fltlib_test.exe"); }
 if [ "$built" -eq 1 ]; then
   step "imports (static runtime)" logged "$run_dir/imports.log" bash native/cmake/check-win32-imports.sh \
@@ -192,6 +208,7 @@ cp prebuilds/win32-x64/fltport.node "$tree/fltport.node"
 cp "$lane/cmake/fltlib.dll" "$tree/fltlib.dll"
 cp "$lane/cmake/fltsim-host.exe" "$tree/fltsim-host.exe"
 cp "$lane/wine_fltlib_test.exe" "$tree/wine_fltlib_test.exe"
+cp "$lane/fltsim-host-sample.exe" "$tree/fltsim-host-sample.exe"
 
 # ---- fltsim-host.exe -------------------------------------------------------------------------
 host_pid=""
@@ -276,6 +293,88 @@ for t in "${tests[@]}"; do
     failures+=("$t ran to completion under node.exe (exit $rc)")
   fi
 done
+
+# ---- The contract suite under Wine -----------------------------------------------------------
+# vitest's native modules (rolldown, lightningcss) are Linux builds in node_modules; their win32
+# packages go to a folder of their own that NODE_PATH adds (never into node_modules). Their
+# Rust runtime imports bcryptprimitives.dll!ProcessPrng, which Wine 8 lacks: a small one,
+# built here, sits beside each module (the loader looks there first).
+natives="$lane/win32-natives"
+prepare_natives() {
+  local pkgs spec name dir shim="$lane/shim"
+  pkgs="$(node -p "
+    const need = [['rolldown', '@rolldown/binding-win32-x64-msvc'], ['lightningcss', 'lightningcss-win32-x64-msvc']];
+    need.map(([p, n]) => n + '@' + require('./node_modules/' + p + '/package.json').optionalDependencies[n]).join(' ')")" || return 1
+  mkdir -p "$shim" "$lane/cache/natives"
+  cat >"$shim/bcryptprimitives.c" <<'EOF_SHIM'
+/* ProcessPrng for Wine 8, which has no bcryptprimitives.dll: RtlGenRandom's bytes. */
+#include <windows.h>
+BOOLEAN WINAPI SystemFunction036(PVOID buffer, ULONG length);
+__declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T size) {
+  while (size > 0) {
+    ULONG chunk = size > 0x40000000 ? 0x40000000 : (ULONG)size;
+    if (!SystemFunction036(data, chunk)) return FALSE;
+    data += chunk;
+    size -= chunk;
+  }
+  return TRUE;
+}
+EOF_SHIM
+  x86_64-w64-mingw32-gcc-posix -O2 -shared -o "$shim/bcryptprimitives.dll" "$shim/bcryptprimitives.c" \
+    -ladvapi32 -static-libgcc || return 1
+  for spec in $pkgs; do
+    name="${spec%@*}"
+    dir="$natives/node_modules/$name"
+    if [ ! -f "$dir/.version-${spec##*@}" ]; then
+      rm -rf "$dir" && mkdir -p "$dir" &&
+        (cd "$lane/cache/natives" && timeout 300 npm pack "$spec" --silent >"$dir.pack" 2>&1) &&
+        tar -xzf "$lane/cache/natives/$(tail -n1 "$dir.pack")" -C "$dir" --strip-components=1 &&
+        touch "$dir/.version-${spec##*@}" || return 1
+      rm -f "$dir.pack"
+    fi
+    cp "$shim/bcryptprimitives.dll" "$dir/"
+  done
+}
+# Contract files that cannot run here yet, with the reason (printed and reported as skipped).
+declare -A contract_excluded=(
+  [test/contract/contract.mailslot.test.ts]="user mailslots under Wine are Wine 8's (a datagram socket each: MessagesAvailable 0/1, messages cut at 64 KiB), and the sample driver's mailslot lives in fltsim, not in Wine's namespace, so Mailslot.write never reaches it (docs/wine-lane.md)"
+)
+run_contract() {
+  local xml="$run_dir/contract.junit.xml" out="$run_dir/contract.out" t0=$SECONDS rc f files=()
+  for f in test/contract/*.test.ts; do
+    if [ -n "${contract_excluded[$f]:-}" ]; then
+      say "$f: not run under Wine: ${contract_excluded[$f]}"
+      failures+=("skip:$f (not run under Wine: ${contract_excluded[$f]})")
+    else
+      files+=("$f")
+    fi
+  done
+  [ "${#files[@]}" -gt 0 ] || return 0
+  junit_parts+=("$xml")
+  FLTPORT_ADDON_PATH="$(winpath "$tree/fltport.node")" FLTPORT_CONTRACT_TARGET=wine \
+    FLTPORT_CONTRACT_WINE_HOST="$(winpath "$root/test/wine/contract-host.mjs")" \
+    FLTPORT_WINE_SAMPLE_HOST="$(winpath "$tree/fltsim-host-sample.exe")" \
+    NODE_PATH="$(winpath "$natives/node_modules")" NO_COLOR=1 FORCE_COLOR=0 FLTSIM_LOG_LEVEL=warn \
+    timeout 900 wine "$node_exe" node_modules/vitest/vitest.mjs run --config test/vitest.config.ts \
+    --reporter=default --reporter=junit --outputFile.junit="$(winpath "$xml")" "${files[@]}" \
+    >"$out" 2>&1 </dev/null
+  rc=$?
+  tr -d '\r' <"$out" >"$out.tmp" && mv "$out.tmp" "$out"
+  say "test/contract (vitest, target wine): exit $rc ($((SECONDS - t0))s)"
+  grep -E '^ *(✓|×|↓|❯)|Test Files|Tests ' "$out" | sed 's/^/  /'
+  if [ "$rc" -ne 0 ]; then
+    grep -A12 -E '^ FAIL ' "$out" | head -n 80 | sed 's/^/  /'
+    [ -s "$xml" ] || failures+=("the contract suite ran under node.exe (exit $rc, no report)")
+  fi
+}
+if [ "${FLTPORT_WINE_CONTRACT:-1}" != "0" ]; then
+  if step "vitest's win32 native modules" logged "$run_dir/natives.log" prepare_natives; then
+    run_contract
+  else
+    tail -n 20 "$run_dir/natives.log" >&2
+    failures+=("vitest's win32 native modules for the contract suite")
+  fi
+fi
 
 # ---- Stop ------------------------------------------------------------------------------------
 stop_host() {

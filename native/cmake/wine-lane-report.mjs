@@ -5,6 +5,9 @@
 // SKIPPED" counted by .ci/run's own rules (count-results.mjs).
 //
 //   node native/cmake/wine-lane-report.mjs OUT JUNIT_COUNT JUNIT... [FAILURE_NAME...]
+//
+// A FAILURE_NAME starting with "skip:" becomes a skipped case instead (a file not run, with
+// the reason).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 import { countCtestJunit } from './count-results.mjs';
@@ -17,7 +20,7 @@ const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, 
 let body = '';
 for (const f of files) {
   const xml = existsSync(f) ? readFileSync(f, 'utf8') : '';
-  const inner = /<testsuites>([\s\S]*)<\/testsuites>/.exec(xml)?.[1];
+  const inner = /<testsuites\b[^>]*>([\s\S]*)<\/testsuites>/.exec(xml)?.[1];
   if (inner === undefined || !/<testcase\b/.test(inner)) {
     body += `<testcase name="${esc(f)}" classname="wine"><failure message="no JUnit report: the test process died or ran nothing"/></testcase>\n`;
   } else {
@@ -30,7 +33,11 @@ for (const f of files) {
   }
 }
 for (const f of failures) {
-  body += `<testcase name="${esc(f)}" classname="wine-lane"><failure message="${esc(f)}"/></testcase>\n`;
+  if (f.startsWith('skip:')) {
+    body += `<testcase name="${esc(f.slice(5))}" classname="wine-lane"><skipped message="${esc(f.slice(5))}"/></testcase>\n`;
+  } else {
+    body += `<testcase name="${esc(f)}" classname="wine-lane"><failure message="${esc(f)}"/></testcase>\n`;
+  }
 }
 const xml = `<?xml version="1.0" encoding="utf-8"?>\n<testsuites>\n${body}</testsuites>\n`;
 writeFileSync(out, xml);

@@ -38,7 +38,17 @@ constexpr HRESULT kIoPending = static_cast<HRESULT>(0x800703E5);  // HRESULT_FRO
 constexpr HRESULT kNotImplemented = static_cast<HRESULT>(0x80004001);  // E_NOTIMPL
 constexpr ULONG kSyncHandleFlag = 0x00000001;                        // FLT_PORT_FLAG_SYNC_HANDLE
 
-HRESULT FromStatus(NTSTATUS status) { return static_cast<HRESULT>(HresultFromNtStatus(static_cast<uint32_t>(status))); }
+// Spec §1.3. core's table knows the statuses the spec names; rule 5 for any other status of
+// facility 0 is HRESULT_FROM_WIN32(RtlNtStatusToDosError(status)), and ntdll has the whole
+// table (STATUS_REVISION_MISMATCH -> 1306, which core would answer with 317).
+HRESULT FromStatus(NTSTATUS status) {
+  const auto value = static_cast<uint32_t>(status);
+  const bool facility_zero = ((value >> 16) & 0x0FFF) == 0;
+  if (value != 0 && facility_zero && value != nt::kTimeout && fltport::core::NtStatusName(value) == nullptr) {
+    return static_cast<HRESULT>(fltport::core::HresultFromWin32(RtlNtStatusToDosError(status)));
+  }
+  return static_cast<HRESULT>(HresultFromNtStatus(value));
+}
 
 // The instance fltsim-host serves (FltMgrMsg.h). Empty when the variable is malformed.
 std::string Instance() {
