@@ -622,7 +622,9 @@ NTKERNELAPI HANDLE PsGetThreadId(_In_ PETHREAD Thread);
 #define FLT_FILE_NAME_QUERY_DEFAULT 0x0100
 #endif
 
-#if !defined(FPSX_HAVE_FLT_CALLBACK_DATA) /* probe: type FLT_CALLBACK_DATA */
+/* Probed by FLT_RELATED_OBJECTS, not FLT_CALLBACK_DATA: fltsim forward-declares the latter
+ * (an incomplete type passes a typedef probe) but provides none of the callback-side types. */
+#if !defined(FPSX_HAVE_FLT_RELATED_OBJECTS) /* probe: type FLT_RELATED_OBJECTS */
 typedef USHORT FLT_CONTEXT_TYPE;
 typedef USHORT FLT_CONTEXT_REGISTRATION_FLAGS;
 typedef ULONG FLT_OPERATION_REGISTRATION_FLAGS;
@@ -866,7 +868,7 @@ NTSTATUS FLTAPI FltInsertExtraCreateParameter(_In_ PFLT_FILTER Filter, _Inout_ P
                                               _Inout_ PVOID EcpContext);
 VOID FLTAPI FltFreeExtraCreateParameter(_In_ PFLT_FILTER Filter, _In_ PVOID EcpContext);
 VOID FLTAPI FltFreeExtraCreateParameterList(_In_ PFLT_FILTER Filter, _In_ PECP_LIST EcpList);
-#endif /* FLT_CALLBACK_DATA */
+#endif /* FLT_RELATED_OBJECTS */
 
 #if !defined(FPSX_HAVE_IO_DRIVER_CREATE_CONTEXT) /* probe: type IO_DRIVER_CREATE_CONTEXT */
 struct _IO_DRIVER_CREATE_CONTEXT {
