@@ -60,6 +60,8 @@ const SPEC: Array<[number, number, string, (new (...a: never[]) => FltportError)
     InvalidArgumentError,
     'FLTPORT_INVALID_ARGUMENT',
   ]),
+  // Not in the spec's table: FilterLoad of a loaded filter (ERROR_SERVICE_ALREADY_RUNNING).
+  [0xc000010e, 0x80070420, 'STATUS_IMAGE_ALREADY_LOADED', AlreadyExistsError, 'FLTPORT_ALREADY_EXISTS'],
   [0xc0000120, 0x800703e3, 'STATUS_CANCELLED', AbortError, 'FLTPORT_ABORTED'],
   [0xc0000225, 0x80070490, 'STATUS_NOT_FOUND', NotFoundError, 'FLTPORT_NOT_FOUND'],
   [0xc0000236, 0x800704c9, 'STATUS_CONNECTION_REFUSED', FltportError, 'FLTPORT_CONNECTION_REFUSED'],
