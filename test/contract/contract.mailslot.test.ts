@@ -72,14 +72,16 @@ describe(`mailslots [${name}]`, () => {
     await Mailslot.write(n, text('a'), target.mailslotOptions);
     await Mailslot.write(n, new Uint8Array(0), target.mailslotOptions);
     await Mailslot.write(n, text('bc'), target.mailslotOptions);
-    expect(await slot.info()).toMatchObject({ count: 3, nextSize: 1 });
+    // Wine 8's own mailslots report a count of 1 however many messages wait (docs/wine-lane.md).
+    expect(await slot.info()).toMatchObject({ count: name === 'wine' ? 1 : 3, nextSize: 1 });
     expect([...(await slot.read())]).toEqual([...text('a')]);
     expect((await slot.read()).length).toBe(0);
     expect(new TextDecoder().decode(await slot.read())).toBe('bc');
     expect(await slot.info()).toMatchObject({ count: 0, nextSize: null });
   });
 
-  it('§10.3 a message larger than the first read buffer is read whole (kept queued, re-read at its size)', async () => {
+  const wineCuts = name === 'wine';
+  it.skipIf(wineCuts)(`§10.3 a message larger than the first read buffer is read whole (kept queued, re-read at its size)${wineCuts ? ' [skipped on wine: Wine 8 cuts mailslot messages at 64 KiB and truncates short reads (docs/wine-lane.md)]' : ''}`, async () => {
     const n = slotName();
     const slot = await create(n, { readTimeout: 0 });
     const big = new Uint8Array(70_000).map((_v, i) => (i * 13) & 0xff);
@@ -120,8 +122,8 @@ describe(`the driver's note mailslot [${name}]`, () => {
     next(): Promise<PortMessage<Uint8Array, Uint8Array>>;
   }
 
-  async function scanner(): Promise<Listener> {
-    const port = await connect(P.FPS_SCAN_PORT_NAME, { ...target.connectOptions, context: connectContext(SCANNER) });
+  async function scanner(flags = 0): Promise<Listener> {
+    const port = await connect(P.FPS_SCAN_PORT_NAME, { ...target.connectOptions, context: connectContext(SCANNER, { Flags: flags }) });
     port.unref();
     cleanup.push(() => port.close());
     const it = port.messages()[Symbol.asyncIterator]();
@@ -146,6 +148,18 @@ describe(`the driver's note mailslot [${name}]`, () => {
     const n = P.FPS_NOTIFY.decode(msg.bytes);
     expect(n.Header).toMatchObject({ Magic: P.FPS_MESSAGE_MAGIC, Type: P.FPS_MESSAGE_TYPE.FpsMsgNotify, Size: P.FPS_NOTIFY.size, Sequence: 1 });
     expect(n).toMatchObject({ Event: P.FPS_EVENT.FpsEventNoteResult, Detail: P.FPS_NOTE_VERB.FpsNotePing, Status: 0, TextLength: 30, Text: 'ping contract-1' });
+  });
+
+  it('NOTIFY goes to every scanner except those that connected with FPS_CONNECTF_NO_NOTIFY', async () => {
+    const quiet = await scanner(P.FPS_CONNECTF_NO_NOTIFY);
+    const loud = await scanner();
+    const quietNext = quiet.next().then((m) => m.bytes.length);
+    await note('ping contract-2');
+    expect(P.FPS_NOTIFY.decode((await loud.next()).bytes)).toMatchObject({ Detail: P.FPS_NOTE_VERB.FpsNotePing, Text: 'ping contract-2' });
+    const winner = await Promise.race([quietNext, new Promise((r) => setTimeout(() => r('nothing'), 300))]);
+    expect(winner).toBe('nothing');
+    quietNext.catch(() => {});
+    expect(quiet.port.stats().received).toBe(0);
   });
 
   it('"rescan <path>" sends a scan request (Rescan, \\??\\ path, reply 48 bytes); a BLOCK verdict comes back as STATUS_VIRUS_INFECTED', async () => {

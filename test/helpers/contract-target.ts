@@ -6,17 +6,8 @@
 //           FLTPORT_CONTRACT_WINE_HOST names a module whose `startContractHost()` returns a
 //           ContractHost (how to start that host is the Wine lane's business).
 // Every case talks to the target only through fltport's public API and the driver's control
-// port; `capabilities` says which target-specific cases a target can express.
+// port; target-specific cases check `name` and are skipped elsewhere with the reason printed.
 export type ContractTargetName = 'fltsim' | 'driver' | 'wine';
-
-export interface ContractCapabilities {
-  /** The simulator's own control channel (unload, killed host, malformed frames). */
-  hostControl: boolean;
-  /** Can run a connect as another, unprivileged principal (fltsim: uid 65534). */
-  otherUser: boolean;
-  /** TestCreatePort{SecurityMode SystemOnly} gives 0x80070005 (Windows; fltsim: not supported). */
-  systemOnlyPorts: boolean;
-}
 
 /** What a target adapter provides: options every call needs, and how to stop it. */
 export interface ContractHost {
@@ -33,7 +24,6 @@ export interface ContractHost {
 
 export interface ContractTarget extends ContractHost {
   name: ContractTargetName;
-  capabilities: ContractCapabilities;
 }
 
 export function contractTargetName(): ContractTargetName {
@@ -47,13 +37,12 @@ export async function startContractTarget(): Promise<ContractTarget> {
   const name = contractTargetName();
   if (name === 'fltsim') {
     const { startFltsimSample } = await import('./contract-fltsim.js');
-    return { name, capabilities: { hostControl: true, otherUser: process.getuid?.() === 0, systemOnlyPorts: false }, ...(await startFltsimSample()) };
+    return { name, ...(await startFltsimSample()) };
   }
   if (name === 'driver') {
     // Nothing to start: the sample is installed and loaded (samples/minifilter/README.md).
     return {
       name,
-      capabilities: { hostControl: false, otherUser: false, systemOnlyPorts: true },
       connectOptions: {},
       mailslotOptions: {},
       stop: async () => {},
@@ -63,7 +52,7 @@ export async function startContractTarget(): Promise<ContractTarget> {
   if (!modulePath) throw new Error('FLTPORT_CONTRACT_TARGET=wine needs FLTPORT_CONTRACT_WINE_HOST (a module exporting startContractHost())');
   const { pathToFileURL } = await import('node:url');
   const mod = (await import(pathToFileURL(modulePath).href)) as { startContractHost(): Promise<ContractHost> };
-  return { name, capabilities: { hostControl: false, otherUser: false, systemOnlyPorts: false }, ...(await mod.startContractHost()) };
+  return { name, ...(await mod.startContractHost()) };
 }
 
 /** The title of a case a target cannot express: the reason is part of the printed name. */
