@@ -120,6 +120,28 @@ describe(`connect rules [${name}]`, () => {
     await control.closePort(portId, P.FPS_TPORT_CLOSE_CLIENTS);
   });
 
+  it('the driver\'s own bound: past 64 connections across all ports ConnectNotify refuses with STATUS_CONNECTION_COUNT_LIMIT (0x800704D4, counted)', async () => {
+    const portName = `${P.FPS_TEST_PORT_PREFIX}Many`;
+    const portId = await control.createPort({ name: portName, MaxConnections: 100 });
+    const existing = (await control.listConnections()).length;
+    const ports: Port[] = [];
+    try {
+      for (let i = existing; i < 64; i++) ports.push(await open(portName, new Uint8Array([i])));
+      expect((await control.listConnections()).length).toBe(64);
+      const before = await control.getStats();
+      const e = await connectError(portName, new Uint8Array([99]));
+      expect(e).toBeInstanceOf(ConnectionLimitError);
+      expect(e.hresult).toBe(0x800704d4);
+      const after = await control.getStats();
+      // Unlike a port's MaxConnections, this refusal comes from ConnectNotify: it is counted.
+      expect(after.LastConnectRejectStatus >>> 0).toBe(0xc0000246);
+      expect(after.Counters[P.FPS_COUNTER.FpsCounterConnectRejected]).toBe(before.Counters[P.FPS_COUNTER.FpsCounterConnectRejected]! + 1n);
+    } finally {
+      await Promise.all(ports.map((p) => p.close()));
+      await control.closePort(portId, P.FPS_TPORT_CLOSE_CLIENTS);
+    }
+  });
+
   it('§9.3 row 10: ConnectNotify returning STATUS_INVALID_PARAMETER_3 → 0x80070057, no connection recorded', async () => {
     const portName = `${P.FPS_TEST_PORT_PREFIX}Refuse`;
     const portId = await control.createPort({ name: portName, MaxConnections: 4, ConnectStatus: 0xc00000f1 | 0 });
