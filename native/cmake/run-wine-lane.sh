@@ -103,8 +103,14 @@ if ! flock -w 1200 9; then
 fi
 rm -rf "$run_dir"
 mkdir -p "$run_dir"
-# However this script ends (a failed step, a signal), the prefix's Wine processes end with it.
-trap stop_wine EXIT
+# However this script ends (a failed step, a signal), the prefix's Wine processes end with it;
+# the host by its pid too, in case the prefix was replaced under it (its server unreachable).
+host_pid=""
+on_exit() {
+  if [ -n "$host_pid" ] && kill -0 "$host_pid" 2>/dev/null; then kill "$host_pid" 2>/dev/null; fi
+  stop_wine
+}
+trap on_exit EXIT
 
 # ---- Tools -----------------------------------------------------------------------------------
 for tool in wine wineserver timeout flock cmake node npm x86_64-w64-mingw32-g++-posix x86_64-w64-mingw32-gcc-posix; do
@@ -211,7 +217,6 @@ cp "$lane/wine_fltlib_test.exe" "$tree/wine_fltlib_test.exe"
 cp "$lane/fltsim-host-sample.exe" "$tree/fltsim-host-sample.exe"
 
 # ---- fltsim-host.exe -------------------------------------------------------------------------
-host_pid=""
 start_host() {
   FLTSIM_LOG_LEVEL="${FLTSIM_LOG_LEVEL:-info}" timeout 1200 wine "$tree/fltsim-host.exe" \
     >"$run_dir/host.out" 2>"$run_dir/host.err" </dev/null &
