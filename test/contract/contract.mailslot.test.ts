@@ -6,6 +6,9 @@ import { connectContext, DriverControl, P, SCANNER } from '../helpers/contract-d
 import { type ContractTarget, contractTargetName, startContractTarget } from '../helpers/contract-target.js';
 
 const name = contractTargetName();
+// Under Wine, user-mode mailslots are Wine 8's own; the sample driver's mailslot
+// (FltCreateMailslotFile) is fltsim's and cannot be reached from node.exe.
+const driverMailslotReachable = name !== 'wine';
 let target: ContractTarget;
 let control: DriverControl;
 const cleanup: (() => Promise<unknown>)[] = [];
@@ -92,14 +95,16 @@ describe(`mailslots [${name}]`, () => {
     expect(Buffer.from(got).equals(Buffer.from(big))).toBe(true);
   });
 
-  it('§10.2 a taken name: AlreadyExistsError 0x800700B7 (also for the driver\'s own note mailslot)', async () => {
+  it(`§10.2 a taken name: AlreadyExistsError 0x800700B7${driverMailslotReachable ? " (also for the driver's own note mailslot)" : ''}`, async () => {
     const n = slotName();
     await create(n);
     const e = await rejection(Mailslot.create(n, target.mailslotOptions));
     expect(e).toBeInstanceOf(AlreadyExistsError);
     expect(e).toMatchObject({ hresult: 0x800700b7 });
-    const e2 = await rejection(Mailslot.create(P.FPS_MAILSLOT_WIN32_NAME, target.mailslotOptions));
-    expect(e2).toMatchObject({ code: 'FLTPORT_ALREADY_EXISTS', hresult: 0x800700b7 });
+    if (driverMailslotReachable) {
+      const e2 = await rejection(Mailslot.create(P.FPS_MAILSLOT_WIN32_NAME, target.mailslotOptions));
+      expect(e2).toMatchObject({ code: 'FLTPORT_ALREADY_EXISTS', hresult: 0x800700b7 });
+    }
   });
 
   it('§10.3 writing to a mailslot nobody created: NotFoundError 0x80070002', async () => {
@@ -116,7 +121,7 @@ describe(`mailslots [${name}]`, () => {
   });
 });
 
-describe(`the driver's note mailslot [${name}]`, () => {
+describe.skipIf(!driverMailslotReachable)(`the driver's note mailslot [${name}]${driverMailslotReachable ? '' : ` [skipped on ${name}: the driver's mailslot lives in fltsim's namespace, node.exe's Mailslot.write goes to Wine's own (docs/wine-lane.md)]`}`, () => {
   interface Listener {
     port: Port;
     next(): Promise<PortMessage<Uint8Array, Uint8Array>>;
