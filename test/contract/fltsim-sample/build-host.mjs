@@ -124,9 +124,11 @@ export function buildSampleHost({ force = false, quiet = true } = {}) {
   try {
     mkdirSync(lock);
   } catch {
-    const deadline = Date.now() + 300_000;
-    while (existsSync(lock) && Date.now() < deadline && Date.now() - mtime(lock) < 300_000) sleep(200);
-    if (existsSync(lock) && Date.now() - mtime(lock) >= 300_000) rmSync(lock, { recursive: true, force: true });
+    // A build takes seconds (~15 s when every fltsim object is compiled here); a lock older
+    // than a minute was left by a killed builder.
+    const stale = 60_000;
+    while (existsSync(lock) && Date.now() - mtime(lock) < stale) sleep(200);
+    if (existsSync(lock)) rmSync(lock, { recursive: true, force: true });
     return buildSampleHost({ force: false, quiet });
   }
   try {
