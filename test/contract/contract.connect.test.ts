@@ -59,24 +59,19 @@ describe(`connect rules [${name}]`, () => {
   });
 
   // The sample's ConnectNotify table (samples/minifilter/README.md, "Connecting").
-  const refusals: [string, Uint8Array | undefined, number, number, string?][] = [
+  const refusals: [string, Uint8Array | undefined, number, number][] = [
     ['no context', undefined, 0x80070057, 0xc00000f1],
     ['a 15-byte context', connectContext(SCANNER).subarray(0, 15), 0x80070057, 0xc00000f1],
     ['wrong magic', connectContext(SCANNER, { Magic: 0x12345678 }), 0x80070057, 0xc00000f1],
-    // fltport's status table (native/core/StatusTable.cc, lib/errors.ts) has no entry for
-    // STATUS_REVISION_MISMATCH, so fltsim's NTSTATUS becomes 0x8007013D (ERROR_MR_MID_NOT_FOUND)
-    // instead of Windows' 0x8007051A. Marked as a known gap: this row starts failing (and must be
-    // unmarked) once the table has the entry.
-    ['version 2', connectContext(SCANNER, { Version: 2 }), 0x8007051a, 0xc0000059, 'STATUS_REVISION_MISMATCH missing from STATUS_TABLE'],
+    ['version 2', connectContext(SCANNER, { Version: 2 }), 0x8007051a, 0xc0000059],
     ['an unknown flag bit', connectContext(SCANNER, { Flags: 0x2 }), 0x80070057, 0xc00000f1],
     ['Reserved != 0', connectContext(SCANNER, { Reserved: 1 }), 0x80070057, 0xc00000f1],
     ['an unknown role', connectContext(SCANNER, { Role: 9 }), 0x80070057, 0xc00000f1],
     ['role control on the scan port', connectContext(CONTROL), 0x80070032, 0xc00000bb],
   ];
-  for (const [what, context, hresult, ntstatus, knownGap] of refusals) {
-    const gapOnFltsim = knownGap !== undefined && name === 'fltsim';
-    const title = `scan port refuses ${what}: HRESULT 0x${hresult.toString(16).toUpperCase()}, LastConnectRejectStatus 0x${ntstatus.toString(16).toUpperCase()}${gapOnFltsim ? ` [known gap on fltsim: ${knownGap}]` : ''}`;
-    (gapOnFltsim ? it.fails : it)(title, async () => {
+  for (const [what, context, hresult, ntstatus] of refusals) {
+    const title = `scan port refuses ${what}: HRESULT 0x${hresult.toString(16).toUpperCase()}, LastConnectRejectStatus 0x${ntstatus.toString(16).toUpperCase()}`;
+    it(title, async () => {
       const before = await control.getStats();
       const e = await connectError(P.FPS_SCAN_PORT_NAME, context);
       const after = await control.getStats();

@@ -48,6 +48,8 @@ const SPEC: Array<[number, number, string, (new (...a: never[]) => FltportError)
   [0xc0000037, 0x80070006, 'STATUS_PORT_DISCONNECTED', DisconnectedError, 'FLTPORT_DISCONNECTED'],
   [0xc000003b, 0x800700a1, 'STATUS_OBJECT_PATH_SYNTAX_BAD', InvalidArgumentError, 'FLTPORT_INVALID_ARGUMENT'],
   [0xc000004b, 0x80070005, 'STATUS_THREAD_IS_TERMINATING', AccessDeniedError, 'FLTPORT_ACCESS_DENIED'],
+  // Not in the spec's table: the sample driver refuses a newer connection-context version.
+  [0xc0000059, 0x8007051a, 'STATUS_REVISION_MISMATCH', FltportError, 'FLTPORT_REVISION_MISMATCH'],
   [0xc0000061, 0x80070522, 'STATUS_PRIVILEGE_NOT_HELD', AccessDeniedError, 'FLTPORT_ACCESS_DENIED'],
   [0xc0000095, 0x80070216, 'STATUS_INTEGER_OVERFLOW', InvalidArgumentError, 'FLTPORT_INVALID_ARGUMENT'],
   [0xc000009a, 0x800705aa, 'STATUS_INSUFFICIENT_RESOURCES', FltportError, 'FLTPORT_INSUFFICIENT_RESOURCES'],
