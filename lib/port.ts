@@ -296,7 +296,9 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined, what
 
 /** One connection (one NativePort). A reconnect creates a new one. */
 class Session {
-  readonly id: number;
+  /** 1 for the first connection, +1 per reconnect; assigned once connected (0 while connecting),
+   *  so failed attempts do not count. Native delivers nothing before connect() resolves. */
+  id = 0;
   native: NativePort | undefined;
   stopped = false;
   /** Reply-expecting messages of this session handed out and not yet replied. */
@@ -304,10 +306,6 @@ class Session {
   /** consumed() calls made before the native connect resolved. */
   pendingConsumed = 0;
   readonly replies = new Map<number, PendingReply>();
-
-  constructor(id: number) {
-    this.id = id;
-  }
 
   consumed(): void {
     if (this.stopped) return;
@@ -354,7 +352,8 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
 
   #state: PortState = 'open';
   #session: Session;
-  #generation = 0;
+  /** Successful connections so far (failed reconnect attempts do not count). */
+  #connections = 0;
   #nextToken = 1;
   #consumer: string | undefined;
   #faultWarned = false;
@@ -396,7 +395,7 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
     this.#reconnect = init.reconnect;
     this.#load = init.load;
     this.#onFault = init.onFault;
-    this.#session = new Session(0);
+    this.#session = new Session();
     this.#queue = new MessageQueue((message) => this.#handedOut(message));
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
@@ -694,8 +693,7 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
   // ---- connecting ----
 
   async #connectSession(signal: AbortSignal | undefined): Promise<Session> {
-    this.#generation += 1;
-    const session = new Session(this.#generation);
+    const session = new Session();
     const connecting = this.#binding.connect(
       this.#nativeOptions,
       (batch) => this.#onBatch(session, batch),
@@ -711,6 +709,8 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
       throw error;
     }
     session.native = native;
+    this.#connections += 1;
+    session.id = this.#connections;
     // Current from here on, so that a stop arriving right after the connect is not ignored.
     this.#session = session;
     if (session.pendingConsumed > 0) {
