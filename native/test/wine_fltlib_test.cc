@@ -435,6 +435,39 @@ void TestCloseRunsDisconnectNotify() {
   ExpectEq(Field(device, "irps"), std::string("0"), "the device holds no request");
 }
 
+// Filter management, the enumeration contract the addon's Enumerate relies on: a buffer too
+// small fails with ERROR_INSUFFICIENT_BUFFER and the size needed (no handle is opened), one
+// entry per call, ERROR_NO_MORE_ITEMS at the end, a closed handle is refused.
+void TestVolumeEnumeration() {
+  alignas(8) uint8_t buffer[512];
+  DWORD returned = 0;
+  HANDLE find = nullptr;
+  ExpectEq(static_cast<uint32_t>(FilterVolumeFindFirst(FilterVolumeStandardInformation, buffer, 8, &returned, &find)),
+           0x8007007Au, "a too-small buffer");
+  const DWORD needed = 18 + 2 * 23;  // FilterVolumeName of \Device\HarddiskVolume1
+  ExpectEq(returned, needed, "bytes needed");
+  ExpectTrue(find == INVALID_HANDLE_VALUE, "no find handle after a failed FindFirst");
+  ExpectEq(static_cast<uint32_t>(FilterVolumeFindFirst(FilterVolumeStandardInformation, buffer, needed, &returned, &find)),
+           0u, "FindFirst");
+  auto* info = reinterpret_cast<PFILTER_VOLUME_STANDARD_INFORMATION>(buffer);
+  ExpectEq(returned, needed, "bytes returned");
+  ExpectEq(info->NextEntryOffset, ULONG{0}, "one entry per call");
+  ExpectEq(info->FileSystemType, static_cast<FLT_FILESYSTEM_TYPE>(2), "NTFS");
+  ExpectEq(info->FilterVolumeNameLength, USHORT{46}, "name length");
+  int count = 1;
+  HRESULT hr;
+  while ((hr = FilterVolumeFindNext(find, FilterVolumeStandardInformation, buffer, sizeof buffer, &returned)) == S_OK) ++count;
+  ExpectEq(static_cast<uint32_t>(hr), 0x80070103u, "ERROR_NO_MORE_ITEMS at the end");
+  ExpectEq(count, 5, "five simulated volumes");
+  ExpectEq(static_cast<uint32_t>(FilterVolumeFindClose(find)), 0u, "FindClose");
+  ExpectEq(static_cast<uint32_t>(FilterVolumeFindClose(find)), 0x80070006u, "a closed find handle");
+  wchar_t dos[3];
+  ExpectEq(static_cast<uint32_t>(FilterGetDosName(L"\\Device\\HarddiskVolume1", dos, 2)), 0x8007007Au,
+           "FilterGetDosName into 2 WCHARs");
+  ExpectEq(static_cast<uint32_t>(FilterGetDosName(L"\\Device\\HarddiskVolume1", dos, 3)), 0u, "FilterGetDosName");
+  ExpectTrue(dos[0] == L'C' && dos[1] == L':' && dos[2] == 0, "C:");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -450,5 +483,6 @@ int main(int argc, char** argv) {
                                  {"fltlib.synchronous_get", &TestSynchronousGet},
                                  {"fltlib.connect_results", &TestConnectResults},
                                  {"fltlib.close_runs_disconnect_notify", &TestCloseRunsDisconnectNotify},
+                                 {"fltlib.volume_enumeration", &TestVolumeEnumeration},
                              });
 }

@@ -34,7 +34,23 @@ export const EXPECT = Object.freeze({
   mailslotTimeout: { hresult: 0x80070079, code: 'FLTPORT_TIMEOUT', name: 'TimeoutError' }, // §10.3, G23
   mailslotNotFound: { hresult: 0x80070002, code: 'FLTPORT_NOT_FOUND' }, // §10.3
   mailslotExists: { hresult: 0x800700b7, code: 'FLTPORT_ALREADY_EXISTS', name: 'AlreadyExistsError' }, // §10.3
+  // Filter management (docs/fltsim.md "Filter management"; fltWinError.h facility 0x1F).
+  noDosName: { hresult: 0x80070002, code: 'FLTPORT_NOT_FOUND' }, // STATUS_OBJECT_NAME_NOT_FOUND
+  volumeNotFound: { hresult: 0x801f0014, code: 'FLTPORT_NOT_FOUND' }, // STATUS_FLT_VOLUME_NOT_FOUND
+  instanceNameCollision: { hresult: 0x801f0012, code: 'FLTPORT_ALREADY_EXISTS' },
+  instanceAltitudeCollision: { hresult: 0x801f0011, code: 'FLTPORT_ALREADY_EXISTS' },
+  instanceNotFound: { hresult: 0x801f0015, code: 'FLTPORT_NOT_FOUND' },
+  filterLoadNotFound: { hresult: 0x80070002, code: 'FLTPORT_NOT_FOUND' }, // no such driver to load
+  filterNotFound: { hresult: 0x801f0013, code: 'FLTPORT_NOT_FOUND' }, // STATUS_FLT_FILTER_NOT_FOUND
+  filterAlreadyLoaded: { hresult: 0x80070420, code: 'FLTPORT_ALREADY_EXISTS' }, // STATUS_IMAGE_ALREADY_LOADED
 });
+
+/**
+ * Where Windows itself reports less than fltsim: no FilterInstance* information class carries
+ * whether an instance may be detached (the driver's InstanceQueryTeardown decides at
+ * FilterDetach), so the Windows backend reports false; fltsim's control channel says true.
+ */
+export const FILTERS = Object.freeze({ detachAllowedReported: TARGET !== 'wine' });
 
 /**
  * Where the platform's mailslots, not fltport, decide. Under Wine 8 mailslots are Wine's own,

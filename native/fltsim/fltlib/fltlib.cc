@@ -13,9 +13,7 @@
 // table, the same §1.3 translation native/posix applies. docs/wine-lane.md lists where this
 // differs from real fltlib and why it does not matter for what the lane tests.
 //
-// Filter management (FilterLoad, FilterFindFirst, ...) is not simulated here: those functions
-// fail with E_NOTIMPL, as in Wine's own fltlib.dll, so the addon loads (it imports them) and
-// a caller gets a real error instead of invented data.
+// Filter management (FilterLoad, FilterFindFirst, ...) is in fltlib_management.cc.
 #include <windows.h>
 #include <winternl.h>
 
@@ -27,16 +25,13 @@
 #include <vector>
 
 #include "FltMgrMsg.h"
+#include "FltlibCommon.h"
 #include "StatusTable.h"
 
-namespace {
+namespace fltport::fltsim::fltlib {
 
 using fltport::core::HresultFromNtStatus;
 namespace nt = fltport::core::nt;
-
-constexpr HRESULT kIoPending = static_cast<HRESULT>(0x800703E5);  // HRESULT_FROM_WIN32(ERROR_IO_PENDING)
-constexpr HRESULT kNotImplemented = static_cast<HRESULT>(0x80004001);  // E_NOTIMPL
-constexpr ULONG kSyncHandleFlag = 0x00000001;                        // FLT_PORT_FLAG_SYNC_HANDLE
 
 // Spec §1.3. core's table knows the statuses the spec names; rule 5 for any other status of
 // facility 0 is HRESULT_FROM_WIN32(RtlNtStatusToDosError(status)), and ntdll has the whole
@@ -58,6 +53,18 @@ std::string Instance() {
   if (n >= sizeof value || !FltsimValidInstance(value)) return std::string();
   return value;
 }
+
+}  // namespace fltport::fltsim::fltlib
+
+namespace {
+
+using fltport::fltsim::fltlib::FromStatus;
+using fltport::fltsim::fltlib::Instance;
+
+namespace nt = fltport::core::nt;
+
+constexpr HRESULT kIoPending = static_cast<HRESULT>(0x800703E5);  // HRESULT_FROM_WIN32(ERROR_IO_PENDING)
+constexpr ULONG kSyncHandleFlag = 0x00000001;                        // FLT_PORT_FLAG_SYNC_HANDLE
 
 // A synchronous request: real fltlib passes a local IO_STATUS_BLOCK and, if the IOCTL pends,
 // waits on the file handle. The device may pend where FltMgr would not (connect and
@@ -175,30 +182,5 @@ HRESULT WINAPI FilterSendMessage(HANDLE hPort, LPVOID lpInBuffer, DWORD dwInBuff
   if ((static_cast<uint32_t>(status) >> 30) != 3) *lpBytesReturned = static_cast<DWORD>(information);
   return FromStatus(status);
 }
-
-// ---- Filter management: not simulated (see the top of the file) ----------------------------
-
-HRESULT WINAPI FilterLoad(LPCWSTR) { return kNotImplemented; }
-HRESULT WINAPI FilterUnload(LPCWSTR) { return kNotImplemented; }
-HRESULT WINAPI FilterAttach(LPCWSTR, LPCWSTR, LPCWSTR, DWORD, LPWSTR) { return kNotImplemented; }
-HRESULT WINAPI FilterDetach(LPCWSTR, LPCWSTR, LPCWSTR) { return kNotImplemented; }
-HRESULT WINAPI FilterGetDosName(LPCWSTR, LPWSTR, DWORD) { return kNotImplemented; }
-HRESULT WINAPI FilterFindFirst(FILTER_INFORMATION_CLASS, LPVOID, DWORD, LPDWORD, LPHANDLE) { return kNotImplemented; }
-HRESULT WINAPI FilterFindNext(HANDLE, FILTER_INFORMATION_CLASS, LPVOID, DWORD, LPDWORD) { return kNotImplemented; }
-HRESULT WINAPI FilterFindClose(HANDLE) { return kNotImplemented; }
-HRESULT WINAPI FilterInstanceFindFirst(LPCWSTR, INSTANCE_INFORMATION_CLASS, LPVOID, DWORD, LPDWORD, LPHANDLE) {
-  return kNotImplemented;
-}
-HRESULT WINAPI FilterInstanceFindNext(HANDLE, INSTANCE_INFORMATION_CLASS, LPVOID, DWORD, LPDWORD) {
-  return kNotImplemented;
-}
-HRESULT WINAPI FilterInstanceFindClose(HANDLE) { return kNotImplemented; }
-HRESULT WINAPI FilterVolumeFindFirst(FILTER_VOLUME_INFORMATION_CLASS, LPVOID, DWORD, LPDWORD, PHANDLE) {
-  return kNotImplemented;
-}
-HRESULT WINAPI FilterVolumeFindNext(HANDLE, FILTER_VOLUME_INFORMATION_CLASS, LPVOID, DWORD, LPDWORD) {
-  return kNotImplemented;
-}
-HRESULT WINAPI FilterVolumeFindClose(HANDLE) { return kNotImplemented; }
 
 }  // extern "C"
