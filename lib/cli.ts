@@ -48,7 +48,7 @@ class UsageError extends Error {}
 const USAGE = `usage: fltport <command> [options]
 
 commands:
-  listen <port>              print messages from a communication port (e.g. \\FltportSample)
+  listen <port>              print messages from a communication port (e.g. \\FltportSampleScan)
       --codec <module>       decode bodies with the module's \`message\` codec (its default export may hold it)
       --reply <hex>          answer every message that expects a reply with these bytes
       --status <ntstatus>    FILTER_REPLY_HEADER.Status for --reply (default 0)
@@ -249,7 +249,7 @@ async function listen(args: readonly string[], io: CliIo): Promise<number> {
     },
   });
   const [portName, extra] = positionals;
-  if (portName === undefined) throw new UsageError('listen needs a port name, e.g. fltport listen \\FltportSample');
+  if (portName === undefined) throw new UsageError('listen needs a port name, e.g. fltport listen \\FltportSampleScan');
   if (extra !== undefined) throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`);
   const reply = values.reply === undefined ? undefined : parseHex(values.reply, '--reply');
   const status = parseInteger(values.status, '--status') ?? 0;

@@ -1011,7 +1011,7 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
  * Connects to a minifilter's communication port (FilterConnectCommunicationPort).
  *
  * ```ts
- * await using port = await connect('\\FltportSample', { message: Notification, reply: Verdict });
+ * await using port = await connect('\\FltportSampleScan', { message: Notification, reply: Verdict });
  * for await (const msg of port) await msg.reply({ allow: true });
  * ```
  */
