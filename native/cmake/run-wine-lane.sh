@@ -340,9 +340,14 @@ EOF_SHIM
     cp "$shim/bcryptprimitives.dll" "$dir/"
   done
 }
-# Contract files that cannot run here yet, with the reason (printed and reported as skipped).
-declare -A contract_excluded=(
-  [test/contract/contract.mailslot.test.ts]="user mailslots under Wine are Wine 8's (a datagram socket each: MessagesAvailable 0/1, messages cut at 64 KiB), and the sample driver's mailslot lives in fltsim, not in Wine's namespace, so Mailslot.write never reaches it (docs/wine-lane.md)"
+# Contract files that cannot run here, with the reason (printed and reported as skipped).
+# None today: the suite's mailslot file knows this target's mailslots (Wine's own) itself.
+declare -A contract_excluded=()
+# Single cases that cannot pass here, by a unique part of their name, with the reason; vitest
+# skips them (-t with a negative lookahead) and the reason is printed. Remove an entry when the
+# suite itself knows the difference.
+declare -A contract_case_excluded=(
+  ["zero-length included"]="Wine 8 reads a zero-length mailslot message as ERROR_BROKEN_PIPE (109) and GetMailslotInfo does not count it (a plain Win32 probe in the prefix shows the same; docs/wine-lane.md)"
 )
 run_contract() {
   local xml="$run_dir/contract.junit.xml" out="$run_dir/contract.out" t0=$SECONDS rc f files=()
@@ -355,13 +360,19 @@ run_contract() {
     fi
   done
   [ "${#files[@]}" -gt 0 ] || return 0
+  local pattern="" case_name filter=()
+  for case_name in "${!contract_case_excluded[@]}"; do
+    say "test/contract case \"…$case_name\": skipped under Wine: ${contract_case_excluded[$case_name]}"
+    pattern+="(?!.*${case_name})"
+  done
+  [ -n "$pattern" ] && filter=(-t "^${pattern}")
   junit_parts+=("$xml")
   FLTPORT_ADDON_PATH="$(winpath "$tree/fltport.node")" FLTPORT_CONTRACT_TARGET=wine \
     FLTPORT_CONTRACT_WINE_HOST="$(winpath "$root/test/wine/contract-host.mjs")" \
     FLTPORT_WINE_SAMPLE_HOST="$(winpath "$tree/fltsim-host-sample.exe")" \
     NODE_PATH="$(winpath "$natives/node_modules")" NO_COLOR=1 FORCE_COLOR=0 FLTSIM_LOG_LEVEL=warn \
     timeout 900 wine "$node_exe" node_modules/vitest/vitest.mjs run --config test/vitest.config.ts \
-    --reporter=default --reporter=junit --outputFile.junit="$(winpath "$xml")" "${files[@]}" \
+    --reporter=default --reporter=junit --outputFile.junit="$(winpath "$xml")" "${filter[@]}" "${files[@]}" \
     >"$out" 2>&1 </dev/null
   rc=$?
   tr -d '\r' <"$out" >"$out.tmp" && mv "$out.tmp" "$out"

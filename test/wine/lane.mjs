@@ -58,15 +58,17 @@ export const FILTERS = Object.freeze({ detachAllowedReported: TARGET !== 'wine' 
  * spec and Wine's later server implementation) in ways fltport cannot change, measured with
  * a plain Win32 program in the lane's prefix (docs/wine-lane.md): GetMailslotInfo counts 1
  * however many messages wait; a message is cut at 64 KiB; a read shorter than the message
- * truncates it instead of failing with ERROR_INSUFFICIENT_BUFFER.
+ * truncates it instead of failing with ERROR_INSUFFICIENT_BUFFER; a zero-length message is
+ * not counted and its read fails with ERROR_BROKEN_PIPE (109) instead of returning 0 bytes.
  */
 export const MAILSLOTS = Object.freeze(
   TARGET === 'wine'
     ? {
         countAfterTwoWrites: 1,
         over64KiB: 'Wine 8 cuts mailslot messages at 64 KiB and truncates short reads (docs/wine-lane.md)',
+        zeroLengthRead: { hresult: 0x8007006d, code: 'FLTPORT_DISCONNECTED' }, // ERROR_BROKEN_PIPE
       }
-    : { countAfterTwoWrites: 2, over64KiB: false },
+    : { countAfterTwoWrites: 2, over64KiB: false, zeroLengthRead: null },
 );
 
 /** Asserts that `error` is the fltport error `expected` (an EXPECT row) describes. */

@@ -47,6 +47,24 @@ describe(`mailslots (${TARGET})`, () => {
     }
   });
 
+  test('a zero-length message: 0 bytes (Wine 8: ERROR_BROKEN_PIPE), and the next message still arrives', async () => {
+    const name = slotName();
+    const slot = await within(T, Mailslot.create(name), 'create');
+    try {
+      await within(T, Mailslot.write(name, new Uint8Array(0)), 'write empty');
+      await within(T, Mailslot.write(name, Uint8Array.from([7])), 'write');
+      if (MAILSLOTS.zeroLengthRead === null) {
+        assert.equal((await within(T, slot.read(), 'read empty')).length, 0);
+      } else {
+        const error = await within(T, slot.read().then(() => assert.fail('read resolved'), (e) => e), 'read empty');
+        assertFltportError(error, MAILSLOTS.zeroLengthRead, 'read of a zero-length message');
+      }
+      assert.equal(bytesHex(await within(T, slot.read(), 'read')), '07');
+    } finally {
+      await slot.close();
+    }
+  });
+
   test('readTimeout 0 on an empty mailslot: TimeoutError 0x80070079 at once', async () => {
     const slot = await within(T, Mailslot.create(slotName(), { readTimeout: 0 }), 'create');
     try {
