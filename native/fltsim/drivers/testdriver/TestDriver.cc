@@ -13,6 +13,7 @@
 //   port.close name=<\Name>
 //   send conn=<id>|newest (size=N [fill=<byte>] | hex=<bytes>) [seq=0|1] [reply=<cap>|none]
 //        [timeout=forever|zero|<ms>|abs:<ms>|nt:<v>] [count=N] [concurrency=K] [via=var|null|copy]
+//        [summary=0|1]
 //   conn.close conn=<id>|newest
 //   ms.create name=<name> [max=N] [quota=N] [timeout=forever|zero|<ms>|nt:<v>|null] [object=0|1]
 //   ms.read ms=<id> size=N [via=zw|flt]      ms.query ms=<id>      ms.set ms=<id> timeout=...
@@ -421,9 +422,49 @@ std::string VerbConnClose(const ControlLine& command) {
   return ControlOk(LineBuilder("ok").Add("conn", conn->id));
 }
 
+// The outcome of a `send ... summary=1`: per-message latency (FltSendMessage call to return,
+// reply wait included) in nanoseconds, percentiles computed once when the last sender ends.
+class SendSummary {
+ public:
+  SendSummary(uint64_t count, uint64_t senders)
+      : latency_ns_(count), senders_left_(senders), started_(std::chrono::steady_clock::now()) {}
+
+  // Each index is written by exactly one sender thread.
+  void Record(uint64_t index, NTSTATUS status, std::chrono::steady_clock::duration took) {
+    latency_ns_[index] = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count());
+    if (status != STATUS_SUCCESS) failed_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  bool SenderDone() { return senders_left_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+
+  LineBuilder Event(uint64_t first, uint64_t conn) {
+    const auto elapsed = std::chrono::steady_clock::now() - started_;
+    std::sort(latency_ns_.begin(), latency_ns_.end());
+    auto pct = [this](double p) {
+      size_t at = static_cast<size_t>(p * static_cast<double>(latency_ns_.size() - 1) + 0.5);
+      return latency_ns_[std::min(at, latency_ns_.size() - 1)];
+    };
+    uint64_t total = 0;
+    for (uint64_t v : latency_ns_) total += v;
+    LineBuilder event("send-summary");
+    event.Add("first", first).Add("conn", conn).Add("count", static_cast<uint64_t>(latency_ns_.size()))
+        .Add("failed", failed_.load())
+        .Add("elapsed_ns", static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()))
+        .Add("mean_ns", total / latency_ns_.size()).Add("p50_ns", pct(0.50)).Add("p99_ns", pct(0.99))
+        .Add("p999_ns", pct(0.999)).Add("max_ns", latency_ns_.back());
+    return event;
+  }
+
+ private:
+  std::vector<uint64_t> latency_ns_;
+  std::atomic<uint64_t> failed_{0};
+  std::atomic<uint64_t> senders_left_;
+  std::chrono::steady_clock::time_point started_;
+};
+
 std::string VerbSend(const ControlLine& command) {
   ArgsAllowed(command, {"conn", "size", "fill", "hex", "seq", "reply", "timeout", "count",
-                        "concurrency", "via"});
+                        "concurrency", "via", "summary"});
   std::vector<uint8_t> payload;
   if (ArgPresent(command, "hex")) {
     payload = ArgHex(command, "hex");
@@ -445,6 +486,11 @@ std::string VerbSend(const ControlLine& command) {
   std::string via = ArgString(command, "via", "var");
   if (via != "var" && via != "null" && via != "copy") Fail(STATUS_INVALID_PARAMETER, "via: var, null or copy");
 
+  // summary=1 (benchmarks): no event per send, one send-summary event when the last ends.
+  const bool summary = ArgBool(command, "summary", false);
+  if (summary && count > 64ull * 1024 * 1024) Fail(STATUS_INVALID_PARAMETER, "count: at most 64Mi with summary=1");
+  auto stats = summary ? std::make_shared<SendSummary>(count, std::min(count, concurrency)) : nullptr;
+
   std::lock_guard<std::mutex> lock(g_driver->mu);
   TdConnection* conn = FindConnectionLocked(command);
   const uint64_t first = g_driver->next_send_id;
@@ -454,6 +500,7 @@ std::string VerbSend(const ControlLine& command) {
       PFLT_PORT null_port = nullptr;
       PFLT_PORT copy = conn->original;
       for (uint64_t i = k; i < count; i += concurrency) {
+        const auto started = std::chrono::steady_clock::now();
         std::vector<uint8_t> message = payload;
         if (seq) {
           for (size_t b = 0; b < 4 && b < message.size(); ++b) message[b] = static_cast<uint8_t>(i >> (8 * b));
@@ -466,6 +513,10 @@ std::string VerbSend(const ControlLine& command) {
                                          wants_reply ? reply_buffer.data() : nullptr,
                                          wants_reply ? &reply_length : nullptr,
                                          timeout_null ? nullptr : &timeout);
+        if (stats) {
+          stats->Record(i, status, std::chrono::steady_clock::now() - started);
+          continue;
+        }
         LineBuilder event("send");
         event.Add("id", first + i).Add("conn", conn->id).AddStatus("status", static_cast<uint32_t>(status));
         if (wants_reply) {
@@ -474,6 +525,7 @@ std::string VerbSend(const ControlLine& command) {
         }
         Emit(event);
       }
+      if (stats && stats->SenderDone()) Emit(stats->Event(first, conn->id));
     });
   }
   return ControlOk(LineBuilder("ok").Add("first", first).Add("count", count));
