@@ -91,82 +91,66 @@ class EntryReader {
   Status status_;
 };
 
-Status Count(const ControlReply& reply, const std::string& verb, uint32_t* count) {
-  if (!reply.U32("count", count) || *count > kMaxEntries) {
-    return Status::Protocol("answer to " + verb + " lacks a valid count");
+// Runs a listing verb and reads its `count` entries with `read(EntryReader&) -> T`; on any
+// error `out` is left empty.
+template <typename T, typename Read>
+Status RunList(const ManagementContext& ctx, const char* api, const std::string& verb,
+               const Args& args, std::vector<T>* out, Read read) {
+  out->clear();
+  ControlReply reply;
+  Status s = Run(ctx, api, verb, args, &reply);
+  uint32_t count = 0;
+  if (s.ok() && (!reply.U32("count", &count) || count > kMaxEntries)) {
+    s = Status::Protocol("answer to " + verb + " lacks a valid count");
   }
-  return Status::Ok();
+  for (uint32_t i = 0; s.ok() && i < count; ++i) {
+    EntryReader e(reply, i, verb);
+    out->push_back(read(e));
+    s = e.status();
+  }
+  if (!s.ok()) out->clear();
+  return s;
 }
 
 }  // namespace
 
 Status ListFilters(const ManagementContext& ctx, std::vector<FilterInfo>* out) {
-  out->clear();
-  ControlReply reply;
-  const std::string verb = "filters.list";
-  Status s = Run(ctx, "FilterFindFirst", verb, {}, &reply);
-  uint32_t count = 0;
-  if (s.ok()) s = Count(reply, verb, &count);
-  for (uint32_t i = 0; s.ok() && i < count; ++i) {
-    EntryReader e(reply, i, verb);
+  return RunList(ctx, "FilterFindFirst", "filters.list", {}, out, [](EntryReader& e) {
     FilterInfo f;
     f.name = e.Text("name");
     f.altitude = e.Text("altitude");
     f.instance_count = e.Number("instances");
     f.frame_id = e.Number("frame");
     f.legacy = e.Flag("legacy");
-    s = e.status();
-    out->push_back(std::move(f));
-  }
-  if (!s.ok()) out->clear();
-  return s;
+    return f;
+  });
 }
 
 Status ListInstances(const ManagementContext& ctx, const std::u16string& filter,
                      std::vector<InstanceInfo>* out) {
-  out->clear();
-  ControlReply reply;
-  const std::string verb = "filters.instances";
-  Status s = Run(ctx, "FilterInstanceFindFirst", verb,
-                 {{"filter", TextCodec::Utf16ToUtf8(filter)}}, &reply);
-  uint32_t count = 0;
-  if (s.ok()) s = Count(reply, verb, &count);
-  for (uint32_t i = 0; s.ok() && i < count; ++i) {
-    EntryReader e(reply, i, verb);
-    InstanceInfo n;
-    n.name = e.Text("name");
-    n.altitude = e.Text("altitude");
-    n.volume_name = e.Text("volume");
-    n.filter_name = e.Text("filter");
-    n.frame_id = e.Number("frame");
-    n.volume_type = e.Number("fstype");
-    n.detach_allowed = e.Flag("detach");
-    s = e.status();
-    out->push_back(std::move(n));
-  }
-  if (!s.ok()) out->clear();
-  return s;
+  return RunList(ctx, "FilterInstanceFindFirst", "filters.instances",
+                 {{"filter", TextCodec::Utf16ToUtf8(filter)}}, out, [](EntryReader& e) {
+                   InstanceInfo n;
+                   n.name = e.Text("name");
+                   n.altitude = e.Text("altitude");
+                   n.volume_name = e.Text("volume");
+                   n.filter_name = e.Text("filter");
+                   n.frame_id = e.Number("frame");
+                   n.volume_type = e.Number("fstype");
+                   n.detach_allowed = e.Flag("detach");
+                   return n;
+                 });
 }
 
 Status ListVolumes(const ManagementContext& ctx, std::vector<VolumeInfo>* out) {
-  out->clear();
-  ControlReply reply;
-  const std::string verb = "volumes.list";
-  Status s = Run(ctx, "FilterVolumeFindFirst", verb, {}, &reply);
-  uint32_t count = 0;
-  if (s.ok()) s = Count(reply, verb, &count);
-  for (uint32_t i = 0; s.ok() && i < count; ++i) {
-    EntryReader e(reply, i, verb);
+  return RunList(ctx, "FilterVolumeFindFirst", "volumes.list", {}, out, [](EntryReader& e) {
     VolumeInfo v;
     v.name = e.Text("name");
     v.dos_name = e.Text("dos");
     v.frame_id = e.Number("frame");
     v.filesystem_type = e.Number("fstype");
-    s = e.status();
-    out->push_back(std::move(v));
-  }
-  if (!s.ok()) out->clear();
-  return s;
+    return v;
+  });
 }
 
 Status LoadFilter(const ManagementContext& ctx, const std::u16string& filter) {
