@@ -358,28 +358,25 @@ uint32_t PortEngine::SendMessage(const std::shared_ptr<Filter>& filter,
   conn->senders.push_back(&op);
   PumpLocked(*conn, &done);
   NotifyStateChangedLocked();
-  uint32_t result = nt::kSuccess;
-  bool finished = false;
-  while (!op.delivered) {
-    if (!done.empty()) {
-      lock.unlock();
-      Deliver(&done);
-      lock.lock();
-      continue;
+  // Waits until `reached()`, delivering completions (unlocked) as they come; kSuccess, or
+  // kPortDisconnected / kTimeout when the connection or `deadline` ends first.
+  auto wait_for = [&](auto reached, const Deadline& deadline) -> uint32_t {
+    while (!reached()) {
+      if (!done.empty()) {
+        lock.unlock();
+        Deliver(&done);
+        lock.lock();
+        continue;
+      }
+      if (conn->state == ConnectionState::kDisconnected) return nt::kPortDisconnected;
+      if (deadline.Expired()) return nt::kTimeout;
+      WaitUntil(conn->cv, lock, deadline);
     }
-    if (conn->state == ConnectionState::kDisconnected) {
-      result = nt::kPortDisconnected;
-      finished = true;
-      break;
-    }
-    if (delivery_deadline.Expired()) {
-      result = nt::kTimeout;  // a success code: the message was not delivered (spec §0.2)
-      finished = true;
-      break;
-    }
-    WaitUntil(conn->cv, lock, delivery_deadline);
-  }
-  if (finished) {
+    return nt::kSuccess;
+  };
+  // STATUS_TIMEOUT is a success code: the message was not delivered (spec §0.2).
+  uint32_t result = wait_for([&] { return op.delivered; }, delivery_deadline);
+  if (result != nt::kSuccess) {
     conn->senders.erase(std::remove(conn->senders.begin(), conn->senders.end(), &op),
                         conn->senders.end());
     NotifyStateChangedLocked();
@@ -400,23 +397,8 @@ uint32_t PortEngine::SendMessage(const std::shared_ptr<Filter>& filter,
       opts.relative_timeout_scope == TimeoutScope::kPhase) {
     reply_deadline = Deadline::FromNtTimeout(timeout, zero_is_poll);
   }
-  while (!op.replied) {
-    if (!done.empty()) {
-      lock.unlock();
-      Deliver(&done);
-      lock.lock();
-      continue;
-    }
-    if (conn->state == ConnectionState::kDisconnected) {
-      result = nt::kPortDisconnected;
-      break;
-    }
-    if (reply_deadline.Expired()) {
-      result = nt::kTimeout;  // a later reply to this id gets STATUS_FLT_NO_WAITER_FOR_REPLY
-      break;
-    }
-    WaitUntil(conn->cv, lock, reply_deadline);
-  }
+  // On a timeout, a later reply to this id gets STATUS_FLT_NO_WAITER_FOR_REPLY.
+  result = wait_for([&] { return op.replied; }, reply_deadline);
   if (op.replied) {
     *reply_length = op.reply_copied;
     result = op.reply_status;
