@@ -6,7 +6,7 @@ import { type ChildProcess, spawn as nodeSpawn } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { inspect, parseArgs } from 'node:util';
+import { type ParseArgsConfig, inspect, parseArgs } from 'node:util';
 
 import type { NativeBinding } from './binding.js';
 import { runCodegen } from './codec/codegen/index.js';
@@ -213,6 +213,16 @@ function withBinding<T extends object>(io: CliIo, options: T): T & { binding?: N
   return io.binding === undefined ? options : { ...options, binding: io.binding };
 }
 
+/** A subcommand's own options: strict, with positionals. */
+function parseCommand<const O extends NonNullable<ParseArgsConfig['options']>>(args: readonly string[], options: O) {
+  return parseArgs({ args: [...args], allowPositionals: true, strict: true, options });
+}
+
+/** `--sim-runtime-dir` as a connect/Filters option. */
+function simRuntimeDirOption(dir: string | undefined): { simRuntimeDir?: string } {
+  return dir === undefined ? {} : { simRuntimeDir: dir };
+}
+
 interface CodecModule {
   message?: Decoder<unknown>;
   reply?: Encoder<unknown>;
@@ -232,21 +242,16 @@ async function loadCodecModule(specifier: string, io: CliIo): Promise<CodecModul
 
 async function listen(args: readonly string[], io: CliIo): Promise<number> {
   if (help(args, io)) return EXIT.ok;
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      codec: { type: 'string' },
-      reply: { type: 'string' },
-      status: { type: 'string' },
-      count: { type: 'string' },
-      concurrency: { type: 'string' },
-      'max-message-size': { type: 'string' },
-      context: { type: 'string' },
-      json: { type: 'boolean' },
-      'sim-runtime-dir': { type: 'string' },
-    },
+  const { values, positionals } = parseCommand(args, {
+    codec: { type: 'string' },
+    reply: { type: 'string' },
+    status: { type: 'string' },
+    count: { type: 'string' },
+    concurrency: { type: 'string' },
+    'max-message-size': { type: 'string' },
+    context: { type: 'string' },
+    json: { type: 'boolean' },
+    'sim-runtime-dir': { type: 'string' },
   });
   const [portName, extra] = positionals;
   if (portName === undefined) throw new UsageError('listen needs a port name, e.g. fltport listen \\FltportSampleScan');
@@ -267,7 +272,7 @@ async function listen(args: readonly string[], io: CliIo): Promise<number> {
       ...(values['max-message-size'] === undefined
         ? {}
         : { maxMessageSize: parseInteger(values['max-message-size'], '--max-message-size') as number }),
-      ...(values['sim-runtime-dir'] === undefined ? {} : { simRuntimeDir: values['sim-runtime-dir'] }),
+      ...simRuntimeDirOption(values['sim-runtime-dir']),
       onFault: (error: FltportError) => io.stderr(formatError(error)),
       ...(io.signal === undefined ? {} : { signal: io.signal }),
     }),
@@ -333,15 +338,10 @@ function printMessage(message: PortMessage<unknown, unknown>, decode: boolean, j
 
 async function send(args: readonly string[], io: CliIo): Promise<number> {
   if (help(args, io)) return EXIT.ok;
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      'reply-capacity': { type: 'string' },
-      context: { type: 'string' },
-      'sim-runtime-dir': { type: 'string' },
-    },
+  const { values, positionals } = parseCommand(args, {
+    'reply-capacity': { type: 'string' },
+    context: { type: 'string' },
+    'sim-runtime-dir': { type: 'string' },
   });
   const [portName, data, extra] = positionals;
   if (portName === undefined || data === undefined) throw new UsageError('send needs a port name and data: fltport send \\Port 0100ff (or @file)');
@@ -362,7 +362,7 @@ async function send(args: readonly string[], io: CliIo): Promise<number> {
     portName,
     withBinding(io, {
       ...(values.context === undefined ? {} : { context: parseHex(values.context, '--context') }),
-      ...(values['sim-runtime-dir'] === undefined ? {} : { simRuntimeDir: values['sim-runtime-dir'] }),
+      ...simRuntimeDirOption(values['sim-runtime-dir']),
       concurrency: 1,
     }),
   );
@@ -378,19 +378,14 @@ async function send(args: readonly string[], io: CliIo): Promise<number> {
 
 async function listFilters(args: readonly string[], io: CliIo): Promise<number> {
   if (help(args, io)) return EXIT.ok;
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      instances: { type: 'string' },
-      volumes: { type: 'boolean' },
-      'sim-runtime-dir': { type: 'string' },
-    },
+  const { values, positionals } = parseCommand(args, {
+    instances: { type: 'string' },
+    volumes: { type: 'boolean' },
+    'sim-runtime-dir': { type: 'string' },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const filters = new Filters(
-    withBinding(io, values['sim-runtime-dir'] === undefined ? {} : { simRuntimeDir: values['sim-runtime-dir'] }),
+    withBinding(io, simRuntimeDirOption(values['sim-runtime-dir'])),
   );
   if (values.instances !== undefined && values.volumes) throw new UsageError('--instances and --volumes are exclusive');
   if (values.instances !== undefined) {
@@ -427,12 +422,7 @@ async function sim(args: readonly string[], io: CliIo): Promise<number> {
   const dashdash = args.indexOf('--');
   const own = dashdash < 0 ? args : args.slice(0, dashdash);
   const passthrough = dashdash < 0 ? [] : args.slice(dashdash + 1);
-  const { values, positionals } = parseArgs({
-    args: [...own],
-    allowPositionals: true,
-    strict: true,
-    options: { 'runtime-dir': { type: 'string' } },
-  });
+  const { values, positionals } = parseCommand(own, { 'runtime-dir': { type: 'string' } });
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (host options go after --)`);
   const exists = io.exists ?? existsSync;
   const root = io.packageRoot ?? defaultPackageRoot();
