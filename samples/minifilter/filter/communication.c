@@ -532,6 +532,41 @@ Routine Description:
     return (length <= BufferLength) ? length : 0;
 }
 
+//
+//  The principal a security mode adds to the default descriptor, if any: the same rule for
+//  the WDK and fltsim builders below.
+//
+static
+NTSTATUS
+FpspSecurityExtraSid (
+    _In_ ULONG Mode,
+    _In_opt_ PSID GroupSid,
+    _Outptr_result_maybenull_ PSID *ExtraSid
+    )
+{
+    PSID configured = FpsComm.HasGroupSid ? (PSID)FpsComm.GroupSid : NULL;
+
+    *ExtraSid = NULL;
+
+    switch (Mode) {
+
+        case FpsSecurityAdminOnly:
+        case FpsSecuritySystemOnly:
+            return STATUS_SUCCESS;
+
+        case FpsSecurityDefault:
+            *ExtraSid = configured;
+            return STATUS_SUCCESS;
+
+        case FpsSecurityWithGroup:
+            *ExtraSid = (GroupSid != NULL) ? GroupSid : configured;
+            return (*ExtraSid != NULL) ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
+
+        default:
+            return STATUS_INVALID_PARAMETER;
+    }
+}
+
 #if defined(FLTSIM)
 
 //
@@ -607,30 +642,16 @@ Routine Description:
 
     *SecurityDescriptor = NULL;
 
-    switch (Mode) {
+    status = FpspSecurityExtraSid( Mode, GroupSid, &extraSid );
 
-        case FpsSecurityAdminOnly:
-            break;
+    if (!NT_SUCCESS( status )) {
 
-        case FpsSecurityDefault:
-            extraSid = FpsComm.HasGroupSid ? (PSID)FpsComm.GroupSid : NULL;
-            break;
+        return status;
+    }
 
-        case FpsSecurityWithGroup:
-            extraSid = (GroupSid != NULL) ? GroupSid :
-                       (FpsComm.HasGroupSid ? (PSID)FpsComm.GroupSid : NULL);
+    if (Mode == FpsSecuritySystemOnly) {
 
-            if (extraSid == NULL) {
-
-                return STATUS_INVALID_PARAMETER;
-            }
-            break;
-
-        case FpsSecuritySystemOnly:
-            return STATUS_NOT_SUPPORTED;
-
-        default:
-            return STATUS_INVALID_PARAMETER;
+        return STATUS_NOT_SUPPORTED;
     }
 
     status = FltBuildDefaultSecurityDescriptor( &sd, AdminAccess );
@@ -735,38 +756,11 @@ Return Value:
 
     *SecurityDescriptor = NULL;
 
-    switch (Mode) {
+    status = FpspSecurityExtraSid( Mode, GroupSid, &extraSid );
 
-        case FpsSecurityAdminOnly:
-            break;
+    if (!NT_SUCCESS( status )) {
 
-        case FpsSecurityDefault:
-            if (FpsComm.HasGroupSid) {
-
-                extraSid = (PSID)FpsComm.GroupSid;
-            }
-            break;
-
-        case FpsSecurityWithGroup:
-            if (GroupSid != NULL) {
-
-                extraSid = GroupSid;
-
-            } else if (FpsComm.HasGroupSid) {
-
-                extraSid = (PSID)FpsComm.GroupSid;
-
-            } else {
-
-                return STATUS_INVALID_PARAMETER;
-            }
-            break;
-
-        case FpsSecuritySystemOnly:
-            break;
-
-        default:
-            return STATUS_INVALID_PARAMETER;
+        return status;
     }
 
     aclSize = sizeof( ACL );
