@@ -1,15 +1,19 @@
 // Native argument checks (needs the .node). lib/ validates first with option names; these
 // checks exist so that nothing JS can pass crashes the process: wrong types are TypeErrors,
 // impossible numbers RangeErrors, each with Node's code, thrown before any work starts.
+// They live in native/napi, above either backend, so every case runs on both; the calls
+// that get past them fail for want of a port or a mailslot, each backend in its own way
+// (no fltsim-host in the runtime directory; fltlib.dll with no such object).
 import { describe, expect, it } from 'vitest';
 import { loadBinding, type NativeConnectOptions } from '../../lib/binding.js';
+import { backend, MISSING_PORT, missingPortFailure } from '../helpers/backend.js';
 
 const binding = loadBinding();
 const noop = (): void => {};
 
 function options(overrides: Record<string, unknown> = {}): NativeConnectOptions {
   return {
-    name: '\\FltportSample',
+    name: MISSING_PORT,
     flags: 0,
     context: null,
     concurrency: 4,
@@ -61,13 +65,13 @@ describe('connect() argument checks', () => {
   });
 
   it('accepts a Buffer as the connection context (a Uint8Array subclass)', async () => {
-    // Reaches the transport, which has no host here: the failure is the connect's, not an
-    // argument error.
+    // Reaches the transport (no host here) or fltlib (no such port): the failure is the
+    // connect's, not an argument error.
     const err = (await binding
       .connect(options({ context: Buffer.from('ctx') }), noop, noop)
       .catch((e: unknown) => e)) as Record<string, unknown>;
     expect(err.origin).not.toBe('argument');
-    expect(typeof err.hresult).toBe('number');
+    expect(err).toMatchObject(missingPortFailure());
   });
 });
 
@@ -100,6 +104,11 @@ describe('mailslot and filter-management argument checks', () => {
     expect(data.byteLength).toBe(0);
     const err = (await pending.catch((e: unknown) => e)) as Record<string, unknown>;
     expect(err).toBeInstanceOf(Error);
-    expect(typeof err.hresult).toBe('number');
+    // fltsim: no host in the runtime directory. win32: CreateFileW finds no such mailslot.
+    expect(err).toMatchObject(
+      backend === 'win32'
+        ? { origin: 'win32', win32: 2, hresult: 0x80070002, syscall: 'CreateFileW' }
+        : { origin: 'errno', errno: 2, hresult: 0x80004005 },
+    );
   });
 });

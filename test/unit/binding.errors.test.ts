@@ -1,24 +1,32 @@
-// How native failures reach JS (needs the .node; no fltsim-host: a connect to an empty
-// runtime directory fails in the POSIX transport with ENOENT, before any host is involved).
+// How native failures reach JS (needs the .node, no driver and no fltsim-host). The failure is
+// a connect to a port nobody serves: with the fltsim backend, to an empty runtime directory
+// (the POSIX transport fails with ENOENT before any host is involved); with the win32 backend,
+// through the real fltlib.dll (HRESULT 0x80070002, ERROR_FILE_NOT_FOUND). Same paths through
+// the factory, the numbers each backend reports (test/helpers/backend.ts).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadBinding, type NativeConnectOptions, type NativeErrorInfo } from '../../lib/binding.js';
+import {
+  backend,
+  expectMissingPortDetail,
+  MISSING_PORT,
+  missingPortFailure,
+  missingPortInfoKeys,
+} from '../helpers/backend.js';
 
 const binding = loadBinding();
 const emptyRuntime = mkdtempSync(join(tmpdir(), 'fltport-nohost-'));
 afterAll(() => rmSync(emptyRuntime, { recursive: true, force: true }));
 afterEach(() => binding.setErrorFactory(null as never));
 
-const E_FAIL = 0x80004005;
 const E_INVALIDARG = 0x80070057;
-const ENOENT = 2;
 
 function options(overrides: Partial<NativeConnectOptions> = {}): NativeConnectOptions {
   return {
-    name: '\\FltportSample',
+    name: MISSING_PORT,
     flags: 0,
     context: null,
     concurrency: 4,
@@ -34,28 +42,35 @@ const never = (): void => {
   throw new Error('no callback may run for a port that never connected');
 };
 
-describe.skipIf(process.platform === 'win32')('errors without a registered factory', () => {
+describe('errors without a registered factory', () => {
   it('rejects with a plain FLTPORT_NATIVE Error that carries every number', async () => {
     const err = (await binding.connect(options(), never, never).catch((e: unknown) => e)) as Error &
       Record<string, unknown>;
     expect(err).toBeInstanceOf(Error);
     expect(err.code).toBe('FLTPORT_NATIVE');
-    expect(err.origin).toBe('errno');
-    expect(err.hresult).toBe(E_FAIL);
-    expect(err.errno).toBe(ENOENT);
+    expect(err).toMatchObject(missingPortFailure());
     expect(typeof err.syscall).toBe('string');
     expect(err.syscall).not.toBe('');
-    expect(err.detail).toContain(emptyRuntime);
-    expect(err.message).toContain('HRESULT 0x80004005');
-    expect(err.message).toContain(`errno ${ENOENT}`);
-    expect(err.message).toContain('origin errno');
-    // errno-origin failures have no NTSTATUS/Win32 numbers to report.
-    expect('ntstatus' in err).toBe(false);
-    expect('win32' in err).toBe(false);
+    expectMissingPortDetail(err.detail, emptyRuntime);
+    if (backend === 'win32') {
+      expect(err.message).toBe(
+        'FilterConnectCommunicationPort failed: HRESULT 0x80070002, Win32 error 2 (origin hresult)',
+      );
+      // An HRESULT returned by fltlib carries no NTSTATUS and no errno.
+      expect('ntstatus' in err).toBe(false);
+      expect('errno' in err).toBe(false);
+    } else {
+      expect(err.message).toContain('HRESULT 0x80004005');
+      expect(err.message).toContain('errno 2');
+      expect(err.message).toContain('origin errno');
+      // errno-origin failures have no NTSTATUS/Win32 numbers to report.
+      expect('ntstatus' in err).toBe(false);
+      expect('win32' in err).toBe(false);
+    }
   });
 });
 
-describe.skipIf(process.platform === 'win32')('errors through the registered factory', () => {
+describe('errors through the registered factory', () => {
   it('passes a complete NativeErrorInfo and rejects with what the factory returned', async () => {
     const seen: NativeErrorInfo[] = [];
     class Made extends Error {}
@@ -68,9 +83,9 @@ describe.skipIf(process.platform === 'win32')('errors through the registered fac
     expect(err).toBe(made);
     expect(seen).toHaveLength(1);
     const info = seen[0]!;
-    expect(Object.keys(info).sort()).toEqual(['detail', 'errno', 'hresult', 'origin', 'syscall']);
-    expect(info).toMatchObject({ origin: 'errno', hresult: E_FAIL, errno: ENOENT });
-    expect(info.detail).toContain(emptyRuntime);
+    expect(Object.keys(info).sort()).toEqual(missingPortInfoKeys());
+    expect(info).toMatchObject(missingPortFailure());
+    expectMissingPortDetail(info.detail, emptyRuntime);
   });
 
   it('reports a rejected option through the factory with E_INVALIDARG', async () => {
@@ -100,14 +115,14 @@ describe.skipIf(process.platform === 'win32')('errors through the registered fac
       unknown
     >;
     expect(thrown.code).toBe('FLTPORT_NATIVE');
-    expect(thrown.hresult).toBe(E_FAIL);
+    expect(thrown).toMatchObject(missingPortFailure());
     binding.setErrorFactory((() => 'not an error') as never);
     const primitive = (await binding.connect(options(), never, never).catch((e: unknown) => e)) as Record<
       string,
       unknown
     >;
     expect(primitive.code).toBe('FLTPORT_NATIVE');
-    expect(primitive.errno).toBe(ENOENT);
+    expect(primitive).toMatchObject(missingPortFailure());
   });
 
   it('refuses a factory that is not a function', () => {
@@ -123,7 +138,7 @@ describe.skipIf(process.platform === 'win32')('errors through the registered fac
       import { parentPort } from 'node:worker_threads';
       const { loadAddon, portOptions, errorFields } = await import(${JSON.stringify(addonUrl)});
       const b = loadAddon();
-      const e = await b.connect(portOptions({ simRuntimeDir: ${JSON.stringify(emptyRuntime)} }),
+      const e = await b.connect(portOptions({ name: ${JSON.stringify(MISSING_PORT)}, simRuntimeDir: ${JSON.stringify(emptyRuntime)} }),
         () => {}, () => {}).catch((err) => err);
       parentPort.postMessage(errorFields(e));
     `;
@@ -132,7 +147,7 @@ describe.skipIf(process.platform === 'win32')('errors through the registered fac
       worker.once('message', resolve);
       worker.once('error', reject);
     });
-    expect(fields).toMatchObject({ code: 'FLTPORT_NATIVE', origin: 'errno', hresult: E_FAIL, errno: ENOENT });
+    expect(fields).toMatchObject({ code: 'FLTPORT_NATIVE', ...missingPortFailure() });
     expect(await new Promise((r) => worker.once('exit', r))).toBe(0);
     // The main thread's factory is still the one used here.
     await expect(binding.connect(options(), never, never)).rejects.toThrow('main thread factory');

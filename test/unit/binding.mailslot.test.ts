@@ -1,20 +1,37 @@
-// NativeMailslot and writeMailslot over the real addon and the POSIX backend, against the
-// scripted wire peer (test/lifecycle/stub-host.ts), in this process.
+// NativeMailslot and writeMailslot over the real addon. With the fltsim backend the mailslot
+// namespace is the scripted wire peer (test/lifecycle/stub-host.ts), in this process; with the
+// win32 backend it is Windows' own (a mailslot needs no driver), so the tests that only look
+// at what the addon reports run there too, against real mailslots. Tests that watch the peer
+// (a read arriving at the host, the CANCEL) or need a connected port skip on win32, saying why.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadBinding, type NativeBatch, type NativeMailslot, type NativePort } from '../../lib/binding.js';
+import { backend, needsWin32, skipUnlessFltsim } from '../helpers/backend.js';
 import { runFixture } from '../lifecycle/child.js';
 import { StubHost } from '../lifecycle/stub-host.js';
 
 const binding = loadBinding();
-const NAME = '\\\\.\\mailslot\\fltport\\notes';
+// Windows mailslot names are machine-wide: the pid keeps concurrent runs apart.
+const NAME = `\\\\.\\mailslot\\fltport\\notes-${process.pid}`;
 const FOREVER = 0xffffffff;
 
-let host: StubHost;
+const skipWatchesHost = skipUnlessFltsim(
+  'binding.mailslot: "cancels pending reads on close"',
+  'it waits for the read to reach the stub host and counts its CANCEL; Windows exposes neither',
+);
+const skipNeedsPort = skipUnlessFltsim(
+  'binding.mailslot: "keeps NativePort and NativeMailslot methods apart"',
+  'needs a connected NativePort, and fltlib.dll has no driver to connect to here (the win32 variant checks the mailslot alone)',
+);
+
+// The stub host exists only with the fltsim backend; with win32 the runtime directory is unused.
+let host: StubHost | undefined;
+const dir = (): string => host?.dir ?? '';
 beforeEach(async () => {
-  host = await StubHost.start();
+  if (backend === 'fltsim') host = await StubHost.start();
 });
 afterEach(async () => {
-  await host.close();
+  await host?.close();
+  host = undefined;
 });
 
 interface Slot {
@@ -28,7 +45,7 @@ async function create(readTimeout = FOREVER, maxMessageSize = 0): Promise<Slot> 
   const batches: NativeBatch[] = [];
   const stops: (Error | null)[] = [];
   const slot = await binding.createMailslot(
-    { name: NAME, maxMessageSize, readTimeout, simRuntimeDir: host.dir },
+    { name: NAME, maxMessageSize, readTimeout, simRuntimeDir: dir() },
     (b) => batches.push(b),
     (e) => stops.push(e),
   );
@@ -54,12 +71,15 @@ const reads = (batches: NativeBatch[]) =>
 describe('NativeMailslot', () => {
   it('reads what writeMailslot wrote, one outcome per token', async () => {
     const s = await create();
-    const stub = await host.mailslot(NAME);
-    expect(stub.maxMessageSize).toBe(0);
+    if (host) {
+      // What the server end asked the namespace for (fltsim only: Windows keeps it to itself).
+      const stub = await host.mailslot(NAME);
+      expect(stub.maxMessageSize).toBe(0);
+    }
     s.slot.read(1, 4096);
     s.slot.read(2, 4096);
-    await binding.writeMailslot(NAME, Buffer.from('first note'), host.dir);
-    await binding.writeMailslot(NAME, Buffer.from('second'), host.dir);
+    await binding.writeMailslot(NAME, Buffer.from('first note'), dir());
+    await binding.writeMailslot(NAME, Buffer.from('second'), dir());
     await s.until(() => reads(s.batches).length === 2, 'two reads');
     expect(reads(s.batches)).toEqual([
       { token: 1, error: null, text: 'first note' },
@@ -71,7 +91,7 @@ describe('NativeMailslot', () => {
   });
 
   it('answers info() at once and applies setReadTimeout() (from a child: they block on the host)', async () => {
-    const out = await runFixture('mailslot-info.mjs', { env: { FLTSIM_RUNTIME_DIR: host.dir }, timeoutMs: 15_000 });
+    const out = await runFixture('mailslot-info.mjs', { env: { FLTSIM_RUNTIME_DIR: dir() }, timeoutMs: 15_000 });
     expect(out.timedOut).toBe(false);
     expect(out.code).toBe(0);
     expect(out.results).toEqual([
@@ -84,9 +104,9 @@ describe('NativeMailslot', () => {
     ]);
   });
 
-  it('cancels pending reads on close, then refuses everything with a numbered error', async () => {
+  it.skipIf(skipWatchesHost)('cancels pending reads on close, then refuses everything with a numbered error', async () => {
     const s = await create();
-    const stub = await host.mailslot(NAME);
+    const stub = await host!.mailslot(NAME);
     s.slot.read(9, 64);
     await s.until(() => stub.pendingReads === 1, 'the read at the host');
     const first = s.slot.close();
@@ -108,18 +128,40 @@ describe('NativeMailslot', () => {
   });
 
   it('reports a missing mailslot and a duplicate name with their NTSTATUS', async () => {
-    await expect(binding.writeMailslot(NAME, Buffer.from('x'), host.dir)).rejects.toMatchObject({
-      ntstatus: 0xc0000034,
-      hresult: 0x80070002,
-    });
+    // fltsim reports the NTSTATUS it answered. On Windows the write is CreateFileW
+    // (GetLastError 2, no NTSTATUS); the create is NtCreateMailslotFile, whose
+    // STATUS_OBJECT_NAME_COLLISION is reported the way kernel32 would (Win32 183).
+    await expect(binding.writeMailslot(NAME, Buffer.from('x'), dir())).rejects.toMatchObject(
+      backend === 'win32'
+        ? { origin: 'win32', win32: 2, hresult: 0x80070002, syscall: 'CreateFileW' }
+        : { ntstatus: 0xc0000034, hresult: 0x80070002 },
+    );
     const s = await create();
     await expect(
-      binding.createMailslot({ name: NAME, maxMessageSize: 0, readTimeout: 0, simRuntimeDir: host.dir }, () => {}, () => {}),
-    ).rejects.toMatchObject({ ntstatus: 0xc0000035, hresult: 0x800700b7 });
+      binding.createMailslot({ name: NAME, maxMessageSize: 0, readTimeout: 0, simRuntimeDir: dir() }, () => {}, () => {}),
+    ).rejects.toMatchObject(
+      backend === 'win32' ? { win32: 183, hresult: 0x800700b7 } : { ntstatus: 0xc0000035, hresult: 0x800700b7 },
+    );
     await s.slot.close();
   });
 
-  it('keeps NativePort and NativeMailslot methods apart (type tags)', async () => {
+  it.skipIf(needsWin32)('refuses a foreign receiver on every NativeMailslot method (type tags; win32 backend, which has no port to compare with)', async () => {
+    const s = await create();
+    const slotProto = Object.getPrototypeOf(s.slot) as Record<string, (...a: unknown[]) => unknown>;
+    const typeError = expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+    for (const m of ['read', 'info', 'setReadTimeout', 'close', 'ref', 'unref']) {
+      expect(() => slotProto[m]!.call({}), m).toThrow(typeError);
+      expect(() => slotProto[m]!.call(undefined), m).toThrow(typeError);
+      expect(() => slotProto[m]!.call(binding), m).toThrow(typeError);
+    }
+    const SlotCtor = (s.slot as object).constructor as new (...a: unknown[]) => unknown;
+    expect(() => new SlotCtor()).toThrow(typeError);
+    expect(() => new SlotCtor({})).toThrow(typeError);
+    await s.slot.close();
+    expect(s.stops).toEqual([null]);
+  });
+
+  it.skipIf(skipNeedsPort)('keeps NativePort and NativeMailslot methods apart (type tags)', async () => {
     const s = await create();
     const port = await binding.connect(
       {
@@ -130,7 +172,7 @@ describe('NativeMailslot', () => {
         initialBufferSize: 64,
         maxMessageSize: 64,
         highWaterMark: 1,
-        simRuntimeDir: host.dir,
+        simRuntimeDir: dir(),
       },
       () => {},
       () => {},

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countCtestJunit as ctest, countVitestJson as vitest } from '../../native/cmake/count-results.mjs';
+import { skipNote } from '../helpers/skip.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -110,9 +111,21 @@ describe('count-results CLI', () => {
 });
 
 // Builds a throw-away CMake project with native/cmake/FltportTests.cmake and runs ctest on it.
-const haveCMake = spawnSync('cmake', ['--version']).status === 0 && spawnSync('ctest', ['--version']).status === 0;
+// That harness is Linux CI's (.ci/run builds and runs ctest there, with a single-config
+// generator); Windows CI has cmake but never runs it: with the default Visual Studio generator
+// file(GENERATE) of $<TARGET_FILE> is per configuration, ctest needs -C, and the crash case's
+// std::abort() in a Debug MSVC build opens an error dialog instead of failing.
+const onWindows = process.platform === 'win32';
+const haveCMake = !onWindows && spawnSync('cmake', ['--version']).status === 0 && spawnSync('ctest', ['--version']).status === 0;
+const skipCMake = skipNote(
+  !haveCMake,
+  'build.ci "FltportTests.cmake: one ctest test per native case"',
+  onWindows
+    ? "the native test harness is Linux CI's (single-config CMake generator, POSIX abort semantics); Windows CI does not build it"
+    : 'cmake and ctest are not both on PATH',
+);
 
-describe.skipIf(!haveCMake)('FltportTests.cmake: one ctest test per native case', () => {
+describe.skipIf(skipCMake)('FltportTests.cmake: one ctest test per native case', () => {
   let dir = '';
   let junit = '';
   let ctestOutput = '';

@@ -124,7 +124,10 @@ describe('repository layout', () => {
   it('keeps the vitest config under test/ and the CI entry point executable', () => {
     expect(existsSync(join(root, 'test/vitest.config.ts'))).toBe(true);
     expect(existsSync(join(root, 'vitest.config.ts'))).toBe(false);
-    const ci = readFileSync(join(root, '.ci/run'), 'utf8');
+    // A Windows checkout may have CRLF line ends (GitHub's Windows runners set core.autocrlf;
+    // the repository has no .gitattributes). .ci/run only runs on Linux, where LF is required.
+    const raw = readFileSync(join(root, '.ci/run'), 'utf8');
+    const ci = process.platform === 'win32' ? raw.replaceAll('\r\n', '\n') : raw;
     expect(ci.startsWith('#!/usr/bin/env bash\n')).toBe(true);
     expect(ci).toMatch(/^set -euo pipefail$/m);
   });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipNote } from '../helpers/skip.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const script = join(root, 'native/cmake/check-win32-imports.sh');
@@ -20,7 +21,13 @@ function check(...files: string[]): { status: number | null; out: string } {
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
-describe.skipIf(!haveMingw)('check-win32-imports.sh', () => {
+const skipMingw = skipNote(
+  !haveMingw,
+  'build.win32-imports "check-win32-imports.sh"',
+  `needs the mingw-w64 cross toolchain (${cxx}, x86_64-w64-mingw32-objdump) and bash: a check of Linux CI's cross-build`,
+);
+
+describe.skipIf(skipMingw)('check-win32-imports.sh', () => {
   let dir = '';
   const dll = (name: string): string => join(dir, name);
 

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { constants, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import { describe, expect, it, vi } from 'vitest';
 
@@ -19,6 +20,11 @@ function capture(extra: Partial<CliIo> = {}): { io: Partial<CliIo>; out: () => s
 }
 
 const utf16 = (s: string): Uint8Array => new Uint8Array(Buffer.from(`${s}\0`, 'utf16le'));
+
+// The CLI builds paths with node:path and names the host fltsim-host.exe on Windows (the
+// Wine lane's Windows build of fltsim); on POSIX the expectations stay literal.
+const onWindows = process.platform === 'win32';
+const posixOr = (posix: string, windows: () => string): string => (onWindows ? windows() : posix);
 
 describe('fltport CLI', () => {
   it('prints usage for --help (0) and without a command (2); unknown commands are usage errors', async () => {
@@ -64,7 +70,7 @@ describe('fltport CLI', () => {
     await vi.waitFor(() => expect(binding.ports).toHaveLength(1));
     binding.lastPort.post({ payload: new Uint8Array([9, 1]), replyCapacity: 1, id: 77n });
     expect(await run).toBe(0);
-    expect(importModule).toHaveBeenCalledWith('file:///work/codecs.js');
+    expect(importModule).toHaveBeenCalledWith(posixOr('file:///work/codecs.js', () => pathToFileURL(resolve('/work', 'codecs.js')).href));
     expect(JSON.parse(c.out())).toEqual({ id: '77', replyLength: 17, size: 2, hex: '0901', body: { pid: 9, big: '5' } });
     expect(c.err()).toContain('not answered');
   });
@@ -90,7 +96,8 @@ describe('fltport CLI', () => {
     expect(await main(['listen', 'Missing'], d.io)).toBe(EXIT.usage);
     expect(d.err()).toContain('FLTPORT_INVALID_ARGUMENT');
     const sim = new FakeBinding();
-    sim.connectPlan.push({ origin: 'errno', errno: 111, hresult: 0x80004005, syscall: 'connect', detail: '' });
+    // ECONNREFUSED in the host's numbering (111 on Linux), as the fltsim transport reports it.
+    sim.connectPlan.push({ origin: 'errno', errno: constants.errno.ECONNREFUSED, hresult: 0x80004005, syscall: 'connect', detail: '' });
     const e = capture({ binding: sim });
     expect(await main(['send', '\\P', '00'], e.io)).toBe(EXIT.simulatorUnavailable);
   });
@@ -150,20 +157,21 @@ describe('fltport CLI', () => {
       }),
     });
     const spawn = vi.fn(() => child as never);
+    const hostPath = posixOr('/pkg/build/Release/fltsim-host', () => join('/pkg', 'build', 'Release', 'fltsim-host.exe'));
     const c = capture({
       spawn,
       signal: ac.signal,
       packageRoot: '/pkg',
       env: { PATH: '/bin' },
-      exists: (p) => p === '/pkg/build/Release/fltsim-host',
+      exists: (p) => p === hostPath,
     });
     const run = main(['sim', '--runtime-dir', '/run/sim', '--', '--verbose'], c.io);
     await vi.waitFor(() => expect(spawn).toHaveBeenCalled());
-    expect(spawn).toHaveBeenCalledWith('/pkg/build/Release/fltsim-host', ['--runtime-dir', '/run/sim', '--verbose'], {
+    expect(spawn).toHaveBeenCalledWith(hostPath, ['--runtime-dir', '/run/sim', '--verbose'], {
       env: { PATH: '/bin', FLTSIM_RUNTIME_DIR: '/run/sim' },
       stdio: 'inherit',
     });
-    expect(c.out()).toContain('socket: /run/sim/fltsim.sock');
+    expect(c.out()).toContain(`socket: ${posixOr('/run/sim/fltsim.sock', () => join('/run/sim', 'fltsim.sock'))}`);
     ac.abort();
     expect(await run).toBe(0);
     expect(child.kill).toHaveBeenCalledWith('SIGTERM');
@@ -173,7 +181,7 @@ describe('fltport CLI', () => {
     const c = capture({ packageRoot: '/pkg', exists: () => false });
     expect(await main(['sim'], c.io)).toBe(EXIT.failure);
     expect(c.err()).toContain('fltsim-host is not built');
-    expect(simRuntimeDir(undefined, { XDG_RUNTIME_DIR: '/run/user/1' })).toBe('/run/user/1/fltsim');
+    expect(simRuntimeDir(undefined, { XDG_RUNTIME_DIR: '/run/user/1' })).toBe(posixOr('/run/user/1/fltsim', () => join('/run/user/1', 'fltsim')));
     expect(simRuntimeDir(undefined, { FLTSIM_RUNTIME_DIR: '/x', XDG_RUNTIME_DIR: '/y' })).toBe('/x');
   });
 

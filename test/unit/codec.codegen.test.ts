@@ -73,7 +73,10 @@ describe('codegen: parsing a realistic wire header', () => {
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   test('the generated module compiles to the same codecs', async () => {
-    const library = fileURLToPath(new URL('../../lib/codec/index.ts', import.meta.url));
+    // Forward slashes: the generator writes the specifier into a single-quoted string as is, and
+    // a Windows path's backslashes would become escapes (\f a form feed). Vite resolves
+    // C:/... as well as C:\... on Windows; on POSIX this changes nothing.
+    const library = fileURLToPath(new URL('../../lib/codec/index.ts', import.meta.url)).replaceAll('\\', '/');
     const file = join(scratch, 'wire.ts');
     writeFileSync(file, generateFromHeader(header, { importFrom: library }));
     const generated = (await import(pathToFileURL(file).href)) as Record<string, unknown>;

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -154,16 +155,19 @@ describe('createNativeError', () => {
   });
 
   it('maps errno from the fltsim socket', () => {
-    const refused = createNativeError({ origin: 'errno', errno: 111, hresult: 0x80004005, syscall: 'connect', detail: '/tmp/x/fltsim.sock' });
+    // The host's errno numbers (111 is ECONNREFUSED on Linux, not on Windows): the transport
+    // reports its own platform's, and lib/errors.ts names them with os.constants.errno.
+    const { ECONNREFUSED, ENOENT, EMFILE } = constants.errno;
+    const refused = createNativeError({ origin: 'errno', errno: ECONNREFUSED, hresult: 0x80004005, syscall: 'connect', detail: '/tmp/x/fltsim.sock' });
     expect(refused).toBeInstanceOf(SimulatorUnavailableError);
     expect(refused.code).toBe('FLTPORT_SIM_UNAVAILABLE');
-    expect(refused.errno).toBe(111);
-    expect(refused.message).toContain('errno 111 ECONNREFUSED');
-    const enoent = createNativeError({ origin: 'errno', errno: 2, hresult: 0x80004005, syscall: 'connect', detail: '' });
+    expect(refused.errno).toBe(ECONNREFUSED);
+    expect(refused.message).toContain(`errno ${ECONNREFUSED} ECONNREFUSED`);
+    const enoent = createNativeError({ origin: 'errno', errno: ENOENT, hresult: 0x80004005, syscall: 'connect', detail: '' });
     expect(enoent.code).toBe('FLTPORT_SIM_UNAVAILABLE');
-    const other = createNativeError({ origin: 'errno', errno: 24, hresult: 0x80004005, syscall: 'socket', detail: '' });
+    const other = createNativeError({ origin: 'errno', errno: EMFILE, hresult: 0x80004005, syscall: 'socket', detail: '' });
     expect(other.code).toBe('FLTPORT_SYSTEM_ERROR');
-    expect(other.message).toContain('errno 24 EMFILE');
+    expect(other.message).toContain(`errno ${EMFILE} EMFILE`);
   });
 
   it('maps protocol and argument origins', () => {

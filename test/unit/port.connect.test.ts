@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -117,10 +118,12 @@ describe('connect()', () => {
 
   it('reports a missing simulator as FLTPORT_SIM_UNAVAILABLE with how to start it', async () => {
     const binding = new FakeBinding();
-    binding.connectPlan.push({ origin: 'errno', errno: 111, hresult: 0x80004005, syscall: 'connect', detail: '/run/fltsim/fltsim.sock' });
+    // ECONNREFUSED in the host's numbering (111 on Linux), as the fltsim transport reports it.
+    const { ECONNREFUSED } = constants.errno;
+    binding.connectPlan.push({ origin: 'errno', errno: ECONNREFUSED, hresult: 0x80004005, syscall: 'connect', detail: '/run/fltsim/fltsim.sock' });
     const err = (await connect('\\P', { binding }).catch((e: unknown) => e)) as SimulatorUnavailableError;
     expect(err).toBeInstanceOf(SimulatorUnavailableError);
-    expect(err.errno).toBe(111);
+    expect(err.errno).toBe(ECONNREFUSED);
     expect(err.message).toContain('fltport sim');
   });
 

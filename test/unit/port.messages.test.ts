@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -208,7 +209,8 @@ describe('port messages', () => {
   it('reports a session failure with reason "failed" and the cause', async () => {
     const binding = new FakeBinding();
     await using port = await connect('\\P', { binding });
-    binding.lastPort.disconnect('failed', { origin: 'errno', errno: 104, hresult: 0x80004005, syscall: 'recv', detail: '' });
+    // ECONNRESET in the host's numbering (104 on Linux), as the fltsim transport reports it.
+    binding.lastPort.disconnect('failed', { origin: 'errno', errno: constants.errno.ECONNRESET, hresult: 0x80004005, syscall: 'recv', detail: '' });
     const err = (await port.messages().next().catch((e: unknown) => e)) as DisconnectedError;
     expect(err).toBeInstanceOf(DisconnectedError);
     expect(err.reason).toBe('failed');
