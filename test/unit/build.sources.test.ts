@@ -253,7 +253,8 @@ describe('binding.gyp and CMakeLists.txt list the same sources', () => {
   it('every committed native compilation unit is built by some list or test', () => {
     const files = nativeFiles();
     const listed = new Set([...gyp.values(), ...cmake.values()].flat());
-    // Native tests are built by CMakeLists.txt, or (Windows programs run under Wine) by a build
+    // Native tests and the benchmark client (native/bench/, `npm run bench`) are programs, not
+    // list members: built by CMakeLists.txt, or (Windows programs run under Wine) by a build
     // script under native/ that names them.
     const scripts = files
       .filter((f) => /\.(sh|cmake|mjs)$/.test(f))
@@ -265,7 +266,7 @@ describe('binding.gyp and CMakeLists.txt list the same sources', () => {
     };
     const unlisted = files
       .filter((f) => /\.(c|cc|cpp)$/.test(f))
-      .filter((f) => !listed.has(f) && !(f.startsWith('native/test/') && isTestBuilt(f)));
+      .filter((f) => !listed.has(f) && !(/^native\/(test|bench)\//.test(f) && isTestBuilt(f)));
     expect(unlisted, 'add these files to a source list (both build files), or build the test').toEqual([]);
   });
 
