@@ -19,8 +19,6 @@ using fltport::test::ExpectTrue;
 using namespace fltport::fltsim;
 using namespace fltport::fltsim::testing;
 
-constexpr uint32_t S(NTSTATUS s) { return static_cast<uint32_t>(s); }
-
 // The HRESULT of an overlapped completion (GetLastError after GetQueuedCompletionStatus).
 uint32_t CompletionHresult(uint32_t nt) { return Status::FromCompletion(nt, "FilterGetMessage").hresult; }
 

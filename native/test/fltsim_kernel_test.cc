@@ -18,8 +18,6 @@ using fltport::test::ExpectTrue;
 using namespace fltport::fltsim;
 using namespace fltport::fltsim::testing;
 
-constexpr uint32_t S(NTSTATUS s) { return static_cast<uint32_t>(s); }
-
 // A pool tag as the WDK writes it (Tag("Test") = "Test" in memory), without multi-char literals.
 constexpr ULONG Tag(const char (&text)[5]) {
   return static_cast<ULONG>(static_cast<uint8_t>(text[0])) | (static_cast<ULONG>(static_cast<uint8_t>(text[1])) << 8) |

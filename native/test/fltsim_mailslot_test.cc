@@ -16,7 +16,6 @@ using fltport::test::ExpectTrue;
 using namespace fltport::fltsim;
 using namespace fltport::fltsim::testing;
 
-constexpr uint32_t S(NTSTATUS s) { return static_cast<uint32_t>(s); }
 constexpr int64_t kForever = -1;
 
 std::shared_ptr<Mailslot> Create(Sim& sim, const char* name, uint32_t max = 0, int64_t timeout = kForever) {

@@ -30,6 +30,9 @@ namespace fltport::fltsim::testing {
 
 using Clock = std::chrono::steady_clock;
 
+// An NTSTATUS as the unsigned number the engine returns and the tables compare.
+constexpr uint32_t S(NTSTATUS s) { return static_cast<uint32_t>(s); }
+
 inline int64_t MsSince(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count();
 }
