@@ -8,6 +8,7 @@
 //   mem    RSS and heap before/after 1M round trips (100k with --quick, 5k with --smoke)
 // Variants are interleaved (A B C, A B C, …) and medians taken; no thresholds: this prints.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,14 +28,21 @@ const quick = argv.includes('--quick');
 const only = new Set((argv.find((a) => a.startsWith('--only='))?.slice(7) ?? 'rt,send,codec,mem').split(','));
 const repsArg = argv.find((a) => a.startsWith('--reps='));
 const reps = repsArg ? Number(repsArg.slice(7)) : smoke ? 1 : quick ? 3 : 5;
+// For profiling one variant: --clients=B --inflight=16 (round trips), --callers=1 (send).
+const listArg = (name: string, all: string[]) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(',') ?? all;
+const rtClients = listArg('clients', ['A', 'B', 'C']) as RtClient[];
+const inflights = listArg('inflight', ['1', '4', '16']).map(Number);
+const sendCallers = listArg('callers', ['1', '4']).map(Number);
 
-const buildDir = join(root, 'build', 'bench');
+// Not under build/: node-gyp (npm ci, build:native, rebuild) removes that whole directory.
+const buildDir = join(root, '.cache', 'bench-build');
 const hostBin = join(buildDir, 'fltsim-host');
 const clientBin = join(buildDir, 'fltport-bench-client');
 const PORT_RT = '\\BenchRoundTrip';
 const PORT_SEND = '\\BenchSend';
 
 // ---- build: Release fltsim-host and the C++ client (CMake, its own build directory) ----------
+// Both sides of every comparison use this Release host; the addon is node-gyp's Release build.
 
 function buildNative(): void {
   const quiet = { stdio: ['ignore', 'ignore', 'inherit'] as ('ignore' | 'inherit')[], cwd: root };
@@ -158,6 +166,16 @@ async function roundTrip(b: Bench, client: RtClient, senders: number, count: num
     return toRt(summary, count, Number(m1[2]) - Number(m0[2]), h1 - h0);
   }
   const port = await connect(PORT_RT, { simRuntimeDir: dir, concurrency: 16 });
+  // --batches: messages per native batch (messages of one batch share receivedAt); costs a
+  // diagnostics_channel publish per message, so not in the measured runs.
+  let batches = 0;
+  let lastAt = -1;
+  const onMessage = (m: unknown) => {
+    const at = (m as { message: { receivedAt: number } }).message.receivedAt;
+    if (at !== lastAt) batches++;
+    lastAt = at;
+  };
+  if (argv.includes('--batches')) diagnostics.subscribe('fltport:message', onMessage);
   try {
     const conn = await b.newestConn();
     let seen = 0;
@@ -186,8 +204,10 @@ async function roundTrip(b: Bench, client: RtClient, senders: number, count: num
     if (seen !== count) throw new Error(`Node client ${client} saw ${seen} of ${count}`);
     await port.close();
     await done;
+    if (batches > 0) console.log(`client ${client}, ${senders} in flight: ${f(count / batches, 2)} messages per batch`);
     return toRt(summary, count, c1 - c0, h1 - h0);
   } finally {
+    diagnostics.unsubscribe('fltport:message', onMessage);
     await port.close();
   }
 }
@@ -281,6 +301,7 @@ async function memoryBench(b: Bench, total: number): Promise<Record<string, numb
 // ---- the run ------------------------------------------------------------------------------------
 
 const f = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const ratio = (a: number, b: number) => (Number.isFinite(b) ? f(a / b, 2) : 'n/a');
 const table: string[][] = [];
 const row = (...cells: string[]) => table.push(cells);
 
@@ -305,8 +326,8 @@ async function main(): Promise<void> {
       const perRun: Record<number, number> = smoke ? { 1: 300, 4: 500, 16: 1000 } : quick ? { 1: 5_000, 4: 10_000, 16: 20_000 } : { 1: 20_000, 4: 40_000, 16: 80_000 };
       const results = new Map<string, RtResult[]>();
       for (let r = 0; r < reps; r++) {
-        for (const k of [1, 4, 16]) {
-          const order: RtClient[] = r % 2 === 0 ? ['A', 'B', 'C'] : ['C', 'B', 'A'];
+        for (const k of inflights) {
+          const order: RtClient[] = r % 2 === 0 ? rtClients : [...rtClients].reverse();
           for (const client of order) {
             const res = await roundTrip(b, client, k, perRun[k]!);
             const key = `${client}/${k}`;
@@ -316,13 +337,14 @@ async function main(): Promise<void> {
       }
       const med = (key: string, field: keyof RtResult) => median(results.get(key)!.map((x) => x[field]));
       row('Round trips (1 KiB msg, 8 B reply)', 'msgs/s', 'p50 µs', 'p99 µs', 'p99.9 µs', 'client CPU µs/msg', 'host CPU µs/msg', 'rate vs A', 'p99 vs A');
-      for (const k of [1, 4, 16]) {
-        for (const client of ['A', 'B', 'C'] as const) {
+      for (const k of inflights) {
+        for (const client of rtClients) {
           const key = `${client}/${k}`;
           const name = { A: 'A C++ backend', B: 'B iterator+reply()', C: 'C serve()' }[client];
           row(`  ${k} in flight, ${name}`, f(med(key, 'rate'), 0), f(med(key, 'p50')), f(med(key, 'p99')), f(med(key, 'p999')),
             f(med(key, 'clientCpu'), 2), f(med(key, 'hostCpu'), 2),
-            f(med(key, 'rate') / med(`A/${k}`, 'rate'), 2), f(med(key, 'p99') / med(`A/${k}`, 'p99'), 2));
+            ratio(med(key, 'rate'), results.has(`A/${k}`) ? med(`A/${k}`, 'rate') : NaN),
+            ratio(med(key, 'p99'), results.has(`A/${k}`) ? med(`A/${k}`, 'p99') : NaN));
         }
       }
     }
@@ -331,7 +353,7 @@ async function main(): Promise<void> {
       const perRun = smoke ? 300 : quick ? 5_000 : 20_000;
       const results = new Map<string, SendResult[]>();
       for (let r = 0; r < reps; r++) {
-        for (const k of [1, 4]) {
+        for (const k of sendCallers) {
           for (const client of (r % 2 === 0 ? ['C', 'Node'] : ['Node', 'C']) as ('C' | 'Node')[]) {
             const key = `${client}/${k}`;
             results.set(key, [...(results.get(key) ?? []), await sendBench(b, client, k, perRun)]);
@@ -340,7 +362,7 @@ async function main(): Promise<void> {
       }
       const med = (key: string, field: keyof SendResult) => median(results.get(key)!.map((x) => x[field]));
       row('FilterSendMessage (64 B echo)', 'calls/s', 'p50 µs', 'p99 µs', '', 'client CPU µs/call', '', 'rate vs C', 'p99 vs C');
-      for (const k of [1, 4]) {
+      for (const k of sendCallers) {
         for (const client of ['C', 'Node']) {
           const key = `${client}/${k}`;
           row(`  ${k} caller${k > 1 ? 's' : ''}, ${client === 'C' ? 'C++ PortBackend::Send' : 'Node port.send'}`, f(med(key, 'rate'), 0),
