@@ -80,7 +80,7 @@ bool EventPump::Push(core::MessageBatch* item) {
   return false;
 }
 
-// I/O thread.
+// I/O thread, or any thread through Post (Push serializes).
 void EventPump::OnBatch(std::unique_ptr<core::MessageBatch> batch) {
   if (!batch || batch->empty()) return;
   if (Push(batch.get())) batch.release();  // the TSFN queue owns it now
@@ -99,11 +99,6 @@ void EventPump::OnStopped(const core::Status& status) {
   stop_reason_ = status.ok() ? core::StopReason::kClosed : core::StopReason::kFailed;
   stop_status_ = status;
   Push(kStopMarker);
-}
-
-// Any thread.
-void EventPump::Post(std::unique_ptr<core::MessageBatch> batch) {
-  if (batch && !batch->empty() && Push(batch.get())) batch.release();
 }
 
 // JS thread.

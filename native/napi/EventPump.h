@@ -22,6 +22,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "MailslotBackend.h"
 #include "MessageBatch.h"
@@ -62,7 +63,7 @@ class EventPump final : public core::PortEvents, public core::MailslotEvents {
   void Detach() { owner_ = nullptr; }
   // Any thread: hand a batch made outside the I/O thread to JS (reply outcomes that the
   // backend will never produce). Freed if it cannot be handed over.
-  void Post(std::unique_ptr<core::MessageBatch> batch);
+  void Post(std::unique_ptr<core::MessageBatch> batch) { OnBatch(std::move(batch)); }
   // Any thread: the backend is closed, nothing more will be pushed. Idempotent. Queued
   // deliveries still run; then Node finalizes the TSFN.
   void Release();
