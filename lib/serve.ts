@@ -122,10 +122,21 @@ export async function runServe<M, R>(host: ServeHost<M, R>, handler: ServeHandle
     else signal.addEventListener('abort', onStop, { once: true });
   }
 
+  // One stop listener for every running handler, not one each: an EventTarget listener per
+  // message costs more than the rest of the dispatch, and more than 10 at once (concurrency > 10)
+  // set off MaxListenersExceededWarning.
+  const running = new Set<AbortController>();
+  stop.signal.addEventListener(
+    'abort',
+    () => {
+      for (const perMessage of running) perMessage.abort(abortErrorFrom(stop.signal, 'serve()'));
+    },
+    { once: true },
+  );
+
   const handle = async (message: PortMessage<M, R>): Promise<void> => {
     const perMessage = new AbortController();
-    const stopped = (): void => perMessage.abort(abortErrorFrom(stop.signal, 'serve()'));
-    stop.signal.addEventListener('abort', stopped, { once: true });
+    running.add(perMessage);
     let timer: NodeJS.Timeout | undefined;
     try {
       const run = (async () => handler(message, { signal: perMessage.signal }))().then(
@@ -186,7 +197,7 @@ export async function runServe<M, R>(host: ServeHost<M, R>, handler: ServeHandle
       }
     } finally {
       if (timer !== undefined) clearTimeout(timer);
-      stop.signal.removeEventListener('abort', stopped);
+      running.delete(perMessage);
     }
   };
 
