@@ -34,6 +34,9 @@ export interface BytesOptions {
   view?: boolean;
 }
 
+/** Most elements a counted array of possibly-empty elements decodes without a declared max. */
+export const ZERO_SIZE_ELEMENT_CAP = 65536;
+
 const sliceBytes = Uint8Array.prototype.slice;
 const viewBytes = Uint8Array.prototype.subarray;
 
@@ -163,9 +166,14 @@ export class ArrayCodec<C extends AnyCodec> extends Codec<Infer<C>[], InferInput
       if (this.count.max !== undefined) g.line(`if (${n} > ${this.count.max}) ${g.fail(`"count " + ${n} + " exceeds the maximum of ${this.count.max}"`, path, start)}`);
       if (el.fixed) {
         g.line(`if (${n} * ${el.size} > ${g.limit} - ${start}) ${g.fail(`"input truncated: " + ${n} + " elements (from ${this.count.countFrom}) need " + ${n} * ${el.size} + " bytes, " + (${g.limit} - ${start}) + " available"`, path, start)}`);
-      } else {
+      } else if (el.size > 0) {
         // Each element needs at least its minimum size: bounds the allocation below.
-        g.line(`if (${n} * ${Math.max(1, el.size)} > ${g.limit} - ${start}) ${g.fail(`"input truncated: " + ${n} + " elements cannot fit in " + (${g.limit} - ${start}) + " bytes"`, path, start)}`);
+        g.line(`if (${n} * ${el.size} > ${g.limit} - ${start}) ${g.fail(`"input truncated: " + ${n} + " elements cannot fit in " + (${g.limit} - ${start}) + " bytes"`, path, start)}`);
+      } else if (this.count.max === undefined) {
+        // Elements that may encode to zero bytes (e.g. lists counted from outside) give the
+        // input no say in how many there can be: cap the count so a hostile count field cannot
+        // make decode allocate and loop without bound. Declare { max } to allow more.
+        g.line(`if (${n} > ${ZERO_SIZE_ELEMENT_CAP}) ${g.fail(`"count " + ${n} + " of elements that may be empty exceeds ${ZERO_SIZE_ELEMENT_CAP}; declare { max } on ${this.count.countFrom}"`, path, start)}`);
       }
     }
     const out = g.id('a');

@@ -154,3 +154,11 @@ describe('runCodegen (the CLI entry)', () => {
     expect(messages.join('')).toMatch(/no header given[\s\S]*--target must be one of x64, x86, arm64[\s\S]*a\.h: line 1: bit-field/);
   });
 });
+
+describe('generated import specifier', () => {
+  test('a Windows path and a quote survive as one single-quoted literal', () => {
+    const text = generateFromHeader('typedef struct _A { ULONG x; } A;', { importFrom: "C:\\fltport\\it's\\codec.js" });
+    expect(text).toContain(`from 'C:\\\\fltport\\\\it\\'s\\\\codec.js';`);
+    expect(generateFromHeader('typedef struct _A { ULONG x; } A;')).toContain(`from 'fltport/codec';`);
+  });
+});
