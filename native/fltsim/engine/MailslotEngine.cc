@@ -75,7 +75,6 @@ uint32_t MailslotEngine::Create(const std::u16string& name, uint32_t max_message
     if (namespace_.count(key) != 0) return nt::kObjectNameCollision;
     slot->id = next_id_++;
     namespace_.emplace(key, slot);
-    by_id_.emplace(slot->id, slot);
   }
   kernel_->EmitEvent(EventCategory::kMailslot, LineBuilder("ms-created")
                                                    .Add("ms", slot->id)
@@ -241,12 +240,6 @@ std::vector<MailslotInfo> MailslotEngine::List() {
   std::vector<MailslotInfo> out;
   for (const auto& [key, slot] : namespace_) out.push_back(InfoLocked(*slot));
   return out;
-}
-
-std::shared_ptr<Mailslot> MailslotEngine::FindById(uint64_t id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = by_id_.find(id);
-  return it == by_id_.end() ? nullptr : it->second.lock();
 }
 
 void MailslotEngine::Shutdown() {

@@ -100,7 +100,6 @@ class MailslotEngine {
   void CloseServer(Mailslot& slot);
 
   std::vector<MailslotInfo> List();
-  std::shared_ptr<Mailslot> FindById(uint64_t id);
   // Closes every server (host shutdown) and stops the timer thread.
   void Shutdown();
 
@@ -130,7 +129,6 @@ class MailslotEngine {
   std::condition_variable timer_cv_;
   bool stopping_ = false;
   std::map<std::u16string, std::shared_ptr<Mailslot>> namespace_;
-  std::map<uint64_t, std::weak_ptr<Mailslot>> by_id_;
   uint64_t next_id_ = 1;
   std::thread timer_;
 };

@@ -62,9 +62,4 @@ bool UpdateSecurityDescriptor(void* sd, void (*change)(SecurityPolicy*, uint32_t
   return true;
 }
 
-size_t LiveSecurityDescriptorCount() {
-  std::lock_guard<std::mutex> lock(g_mu);
-  return g_live->size();
-}
-
 }  // namespace fltport::fltsim

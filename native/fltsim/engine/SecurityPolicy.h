@@ -39,6 +39,5 @@ bool FreeSecurityDescriptor(void* sd);
 bool ReadSecurityDescriptor(void* sd, SecurityPolicy* out);
 // Applies `change` to a live descriptor; false if it is not one.
 bool UpdateSecurityDescriptor(void* sd, void (*change)(SecurityPolicy*, uint32_t), uint32_t arg);
-size_t LiveSecurityDescriptorCount();
 
 }  // namespace fltport::fltsim

@@ -122,12 +122,6 @@ uint64_t ArgU64(const ControlLine& command, const char* key, uint64_t fallback) 
   return ArgPresent(command, key) ? ArgU64(command, key) : fallback;
 }
 
-int64_t ArgI64(const ControlLine& command, const char* key) {
-  int64_t v;
-  if (!ParseI64Text(Required(command, key), &v)) Bad(key, "not an integer");
-  return v;
-}
-
 uint32_t ArgStatus(const ControlLine& command, const char* key) {
   const std::string& text = Required(command, key);
   SimOptions scratch;

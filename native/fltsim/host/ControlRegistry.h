@@ -52,7 +52,6 @@ std::string ArgString(const ControlLine& command, const char* key);
 std::string ArgString(const ControlLine& command, const char* key, const std::string& fallback);
 uint64_t ArgU64(const ControlLine& command, const char* key);
 uint64_t ArgU64(const ControlLine& command, const char* key, uint64_t fallback);
-int64_t ArgI64(const ControlLine& command, const char* key);
 uint32_t ArgStatus(const ControlLine& command, const char* key);  // hex or STATUS_* name
 bool ArgBool(const ControlLine& command, const char* key, bool fallback);
 std::vector<uint8_t> ArgHex(const ControlLine& command, const char* key);

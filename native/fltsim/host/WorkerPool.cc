@@ -100,9 +100,4 @@ void WorkerPool::Shutdown() {
   }
 }
 
-size_t WorkerPool::thread_count() {
-  std::lock_guard<std::mutex> lock(mu_);
-  return threads_;
-}
-
 }  // namespace fltport::fltsim

@@ -26,7 +26,6 @@ class WorkerPool {
   void Submit(std::function<void()> task);
   // Main thread: runs every queued task, then joins every thread.
   void Shutdown();
-  size_t thread_count();
 
  private:
   void WorkerMain();
