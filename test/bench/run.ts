@@ -9,8 +9,8 @@
 // Variants are interleaved (A B C, A B C, …) and medians taken; no thresholds: this prints.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
-import { existsSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,23 @@ function buildNative(): void {
     execFileSync('cmake', ['-S', root, '-B', buildDir, '-DCMAKE_BUILD_TYPE=Release'], quiet);
   }
   execFileSync('cmake', ['--build', buildDir, '--target', 'fltsim-host', 'fltport-bench-client', '-j', '2'], quiet);
+}
+
+// Others rebuild the addon in this checkout at any time (node-gyp removes build/ first): the
+// bench loads its own copy of build/Release/fltport.node, taken once at the start.
+async function pinAddon(): Promise<void> {
+  if (process.env['FLTPORT_ADDON_PATH']) return;
+  const built = join(root, 'build', 'Release', 'fltport.node');
+  for (let waited = 0; !existsSync(built); waited += 1) {
+    if (waited === 0) console.log('waiting for build/Release/fltport.node (being rebuilt?)');
+    if (waited >= 300) throw new Error(`${built} does not exist: run npm run build:native`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await new Promise((r) => setTimeout(r, 500)); // a linker may still be writing it
+  const copy = join(buildDir, 'fltport.node');
+  mkdirSync(buildDir, { recursive: true });
+  copyFileSync(built, copy);
+  process.env['FLTPORT_ADDON_PATH'] = copy;
 }
 
 // ---- measuring helpers ------------------------------------------------------------------------
@@ -308,8 +325,10 @@ const row = (...cells: string[]) => table.push(cells);
 async function main(): Promise<void> {
   const t0 = performance.now();
   const cpu = cpus();
+  console.log(`load average at start: ${loadavg().map((x) => f(x, 2)).join(' ')}`);
   console.log(`fltport bench${smoke ? ' (smoke)' : quick ? ' (quick)' : ''}: ${cpu.length} cores, ${cpu[0]?.model ?? '?'}, node ${process.version}, reps ${reps}`);
   buildNative();
+  await pinAddon();
   process.env['FLTSIM_HOST'] = hostBin;
   const host = await SimHost.start({ logLevel: 'warn' });
   const control = await SimControl.open(host.socketPath).catch(async (e: unknown) => {
@@ -395,7 +414,8 @@ async function main(): Promise<void> {
     await host.stop();
   }
   printTable();
-  console.log(`bench: done in ${f((performance.now() - t0) / 1000)} s`);
+  // The machine is shared: a load average above the core count means the numbers are noisy.
+  console.log(`bench: done in ${f((performance.now() - t0) / 1000)} s; load average ${loadavg().map((x) => f(x, 2)).join(' ')} on ${cpus().length} cores`);
 }
 
 function printTable(): void {
