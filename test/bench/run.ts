@@ -329,7 +329,7 @@ async function main(): Promise<void> {
   console.log(`fltport bench${smoke ? ' (smoke)' : quick ? ' (quick)' : ''}: ${cpu.length} cores, ${cpu[0]?.model ?? '?'}, node ${process.version}, reps ${reps}`);
   buildNative();
   await pinAddon();
-  process.env['FLTSIM_HOST'] = hostBin;
+  process.env['FLTSIM_HOST'] ??= hostBin; // an explicit one (e.g. a valgrind wrapper) wins
   const host = await SimHost.start({ logLevel: 'warn' });
   const control = await SimControl.open(host.socketPath).catch(async (e: unknown) => {
     await host.stop();
