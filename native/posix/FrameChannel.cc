@@ -53,11 +53,6 @@ void FrameChannel::Shutdown() {
   wake_.Wake();
 }
 
-bool FrameChannel::has_pending_writes() {
-  std::lock_guard<std::mutex> lock(out_mu_);
-  return !out_.empty();
-}
-
 core::Status FrameChannel::Poll(int timeout_ms,
                                 const std::function<core::Status(Frame&)>& on_frame) {
   pollfd fds[2];

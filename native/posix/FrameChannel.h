@@ -50,7 +50,6 @@ class FrameChannel {
   core::Status Poll(int timeout_ms, const std::function<core::Status(Frame&)>& on_frame);
 
   // Any thread.
-  bool has_pending_writes();
   const std::string& path() const { return stream_->path(); }
 
  private:
