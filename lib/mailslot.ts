@@ -134,7 +134,6 @@ const kCreate = Symbol('fltport.mailslot.create');
 export class Mailslot implements AsyncIterable<Uint8Array>, AsyncDisposable {
   readonly name: string;
   readonly #pollInterval: number;
-  readonly #maxMessageSize: number;
   #native: NativeMailslot | undefined;
   #readBuffer: number;
   #nextToken = 1;
@@ -148,7 +147,6 @@ export class Mailslot implements AsyncIterable<Uint8Array>, AsyncDisposable {
 
   private constructor(name: string, maxMessageSize: number, pollInterval: number) {
     this.name = name;
-    this.#maxMessageSize = maxMessageSize;
     this.#pollInterval = pollInterval;
     this.#readBuffer = maxMessageSize > 0 ? maxMessageSize : DEFAULT_READ_BUFFER;
   }
