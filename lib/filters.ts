@@ -85,6 +85,20 @@ function callOptions(where: string, options: unknown, extra: readonly string[] =
 }
 
 /** Waits for a worker result unless `signal` aborts first (the worker still runs to its end). */
+/** attach's and detach's arguments, checked in order; `instance` is '' for the default. */
+function instanceArgs(
+  where: string,
+  filter: unknown,
+  volume: unknown,
+  options: unknown,
+): { name: string; vol: string; instance: string; signal: AbortSignal | undefined } {
+  const name = nameArg(where, 'filter', filter);
+  const vol = nameArg(where, 'volume', volume);
+  const { signal, opts } = callOptions(where, options, ['instance']);
+  const instance = opts['instance'] === undefined ? '' : nameArg(where, 'instance', opts['instance']);
+  return { name, vol, instance, signal };
+}
+
 async function bounded<T>(work: Promise<T>, signal: AbortSignal | undefined, where: string): Promise<T> {
   if (signal === undefined) return work;
   return new Promise<T>((resolve, reject) => {
@@ -173,20 +187,14 @@ export class Filters {
   /** FilterAttach: resolves with the name of the instance created. `volume` is "C:" or "\\Device\\HarddiskVolume3". */
   async attach(filter: string, volume: string, options?: AttachOptions): Promise<string> {
     const where = 'filters.attach';
-    const name = nameArg(where, 'filter', filter);
-    const vol = nameArg(where, 'volume', volume);
-    const { signal, opts } = callOptions(where, options, ['instance']);
-    const instance = opts['instance'] === undefined ? '' : nameArg(where, 'instance', opts['instance']);
+    const { name, vol, instance, signal } = instanceArgs(where, filter, volume, options);
     return bounded(this.#binding.attachFilter(this.#ctx, name, vol, instance), signal, where);
   }
 
   /** FilterDetach: `instance` defaults to the filter's default instance. */
   async detach(filter: string, volume: string, options?: AttachOptions): Promise<void> {
     const where = 'filters.detach';
-    const name = nameArg(where, 'filter', filter);
-    const vol = nameArg(where, 'volume', volume);
-    const { signal, opts } = callOptions(where, options, ['instance']);
-    const instance = opts['instance'] === undefined ? '' : nameArg(where, 'instance', opts['instance']);
+    const { name, vol, instance, signal } = instanceArgs(where, filter, volume, options);
     await bounded(this.#binding.detachFilter(this.#ctx, name, vol, instance), signal, where);
   }
 
