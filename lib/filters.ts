@@ -86,12 +86,7 @@ function callOptions(where: string, options: unknown, extra: readonly string[] =
 
 /** Waits for a worker result unless `signal` aborts first (the worker still runs to its end). */
 /** attach's and detach's arguments, checked in order; `instance` is '' for the default. */
-function instanceArgs(
-  where: string,
-  filter: unknown,
-  volume: unknown,
-  options: unknown,
-): { name: string; vol: string; instance: string; signal: AbortSignal | undefined } {
+function instanceArgs(where: string, filter: unknown, volume: unknown, options: unknown): { name: string; vol: string; instance: string; signal: AbortSignal | undefined } {
   const name = nameArg(where, 'filter', filter);
   const vol = nameArg(where, 'volume', volume);
   const { signal, opts } = callOptions(where, options, ['instance']);
