@@ -179,6 +179,13 @@ describe(`messages [${name}]`, () => {
 
   it('§6.2 zero timeout with receives pending: delivered, then the reply wait gives STATUS_TIMEOUT at once (fltsim default "poll"; Windows: spec §14.4)', async () => {
     const s = await scanner();
+    // A zero timeout only delivers if a receive is already pending in the target. connect()
+    // resolves before the addon's receives reach it, so first complete one round trip: the
+    // receives are armed in one burst at connect, and a round trip finishes only after the
+    // target processed that burst — on every target, with no target-specific hook.
+    const warmUp = await send({ PayloadSize: 32, ReplyCapacity: 4, TimeoutMs: 5_000 });
+    await (await s.next()).replyBytes(new Uint8Array(4));
+    expect((await control.getResults(warmUp)).records[0]!.Status).toBe(NT.SUCCESS);
     const run = await send({ PayloadSize: 32, ReplyCapacity: 4, TimeoutMode: P.FPS_TIMEOUT_MODE.FpsTimeoutZero });
     const msg = await s.next();
     expect(payloadProblem(msg.bytes, 32)).toBe('');

@@ -108,7 +108,7 @@ describe('repository layout', () => {
       .map((p) => p.split('/')[0] ?? p);
     const allowed = new Set([
       'native', 'lib', 'test', 'samples', 'binding.gyp', 'CMakeLists.txt', 'package.json',
-      'package-lock.json', 'tsconfig.json', 'README.md', '.ci', '.github', 'docs', '.gitignore',
+      'package-lock.json', 'tsconfig.json', 'README.md', '.ci', '.github', 'docs', '.gitignore', '.gitattributes',
     ]);
     expect([...new Set(tracked)].filter((p) => !allowed.has(p))).toEqual([]);
     for (const required of ['binding.gyp', 'CMakeLists.txt', 'package.json', 'package-lock.json', 'tsconfig.json', 'README.md', '.ci', '.gitignore']) {
