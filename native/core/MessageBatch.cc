@@ -23,7 +23,7 @@ uint32_t MessageBatch::AppendBytes(const uint8_t* data, size_t length) {
 }
 
 bool MessageBatch::AppendMessage(const uint8_t* message, size_t total) {
-  if (total < kHeaderSize || !Fits(total - kHeaderSize + 7)) return false;
+  if (total < kHeaderSize || !FitsPayload(total - kHeaderSize)) return false;
   MessageRecord rec;
   rec.reply_length = ReadU32(message);
   rec.message_id = ReadU64(message + 8);
@@ -36,7 +36,7 @@ bool MessageBatch::AppendMessage(const uint8_t* message, size_t total) {
 void MessageBatch::AppendRead(uint64_t token, Status status, const uint8_t* data, size_t length,
                               uint32_t required_size) {
   ReadOutcome out{token, std::move(status), 0, 0, required_size};
-  if (out.status.ok() && !Fits(length + 7)) {
+  if (out.status.ok() && !FitsPayload(length)) {
     out.status = Status::Protocol("read of " + std::to_string(length) + " bytes exceeds one batch",
                                   "ReadFile");
   }

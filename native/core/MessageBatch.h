@@ -68,6 +68,9 @@ class MessageBatch {
   // early (a pathological case: 1024 receives of 4 MiB each).
   static constexpr size_t kMaxBytes = size_t(1) << 31;
   bool Fits(size_t length) const { return length <= kMaxBytes && bytes_.size() <= kMaxBytes - length; }
+  // Whether a payload of `length` bytes can be appended, with the padding that keeps the
+  // next payload 8-aligned (AppendMessage, AppendRead).
+  bool FitsPayload(size_t length) const { return Fits(length + 7); }
 
   bool empty() const {
     return messages_.empty() && replies_.empty() && reads_.empty() && faults_.empty();

@@ -419,7 +419,7 @@ uint32_t MailslotServerWin::NextMessageSize() {
 }
 
 core::MessageBatch* MailslotServerWin::BatchWithRoom(size_t bytes) {
-  if (!batch_->Fits(bytes + 7)) Flush();
+  if (!batch_->FitsPayload(bytes)) Flush();
   return batch_.get();
 }
 

@@ -462,7 +462,7 @@ void PortBackendWin::Fault(uint32_t required_size, Status status) {
 }
 
 core::MessageBatch* PortBackendWin::BatchWithRoom(size_t bytes) {
-  if (!batch_->Fits(bytes + 7)) Flush();
+  if (!batch_->FitsPayload(bytes)) Flush();
   return batch_.get();
 }
 
