@@ -3,10 +3,20 @@
 #include <cstring>
 #include <vector>
 
+#include "Addon.h"
 #include "JsErrors.h"
 
 namespace fltport::napi {
 namespace {
+
+// The NativeBatch properties (lib/binding.ts), in definition order: every batch object gets
+// the same shape.
+constexpr const char* kKeys[] = {
+    "buffer",      "messageCount", "ids",         "replyLengths", "offsets",
+    "lengths",     "replyTokens",  "replyErrors", "readTokens",   "readErrors",
+    "readOffsets", "readLengths",  "faults",
+};
+constexpr size_t kKeyCount = sizeof(kKeys) / sizeof(kKeys[0]);
 
 template <typename T>
 Napi::TypedArrayOf<T> View(Napi::Env env, Napi::ArrayBuffer buffer, size_t offset, size_t count,
@@ -15,6 +25,15 @@ Napi::TypedArrayOf<T> View(Napi::Env env, Napi::ArrayBuffer buffer, size_t offse
 }
 
 }  // namespace
+
+// JS thread (module initialization).
+Napi::Object JsBatch::NewKeys(Napi::Env env) {
+  Napi::Array keys = Napi::Array::New(env, kKeyCount);
+  for (size_t i = 0; i < kKeyCount; ++i) {
+    keys.Set(static_cast<uint32_t>(i), Napi::String::New(env, kKeys[i]));
+  }
+  return keys;
+}
 
 // JS thread.
 Napi::ArrayBuffer JsBatch::AdoptBytes(Napi::Env env, std::unique_ptr<core::MessageBatch> batch) {
@@ -108,25 +127,43 @@ Napi::Object JsBatch::New(Napi::Env env, std::unique_ptr<core::MessageBatch> bat
   // Last: from here the batch belongs to the ArrayBuffer.
   Napi::ArrayBuffer payload = AdoptBytes(env, std::move(batch));
 
-  // One napi call with plain data properties: every batch object gets the same shape.
+  // One napi call with plain data properties: every batch object gets the same shape. The
+  // names are this environment's cached strings; UTF-8 names only if the instance data is
+  // gone (environment teardown).
   constexpr auto kAttrs =
       static_cast<napi_property_attributes>(napi_writable | napi_enumerable | napi_configurable);
+  const napi_value values[kKeyCount] = {
+      payload,            // buffer
+      message_count,      // messageCount
+      id_view,            // ids
+      reply_length_view,  // replyLengths
+      offset_view,        // offsets
+      length_view,        // lengths
+      reply_token_view,   // replyTokens
+      reply_errors,       // replyErrors
+      read_token_view,    // readTokens
+      read_errors,        // readErrors
+      read_offset_view,   // readOffsets
+      read_length_view,   // readLengths
+      fault_errors,       // faults
+  };
+  Addon* addon = Addon::Get(env);
+  Napi::Object keys;
+  if (addon != nullptr && !addon->batch_keys().IsEmpty()) keys = addon->batch_keys().Value();
+  napi_property_descriptor props[kKeyCount];
+  for (size_t i = 0; i < kKeyCount; ++i) {
+    props[i] = napi_property_descriptor{};
+    if (keys.IsEmpty()) {
+      props[i].utf8name = kKeys[i];
+    } else {
+      props[i].name = keys.Get(static_cast<uint32_t>(i));
+    }
+    props[i].value = values[i];
+    props[i].attributes = kAttrs;
+  }
   Napi::Object obj = Napi::Object::New(env);
-  obj.DefineProperties({
-      Napi::PropertyDescriptor::Value("buffer", payload, kAttrs),
-      Napi::PropertyDescriptor::Value("messageCount", message_count, kAttrs),
-      Napi::PropertyDescriptor::Value("ids", id_view, kAttrs),
-      Napi::PropertyDescriptor::Value("replyLengths", reply_length_view, kAttrs),
-      Napi::PropertyDescriptor::Value("offsets", offset_view, kAttrs),
-      Napi::PropertyDescriptor::Value("lengths", length_view, kAttrs),
-      Napi::PropertyDescriptor::Value("replyTokens", reply_token_view, kAttrs),
-      Napi::PropertyDescriptor::Value("replyErrors", reply_errors, kAttrs),
-      Napi::PropertyDescriptor::Value("readTokens", read_token_view, kAttrs),
-      Napi::PropertyDescriptor::Value("readErrors", read_errors, kAttrs),
-      Napi::PropertyDescriptor::Value("readOffsets", read_offset_view, kAttrs),
-      Napi::PropertyDescriptor::Value("readLengths", read_length_view, kAttrs),
-      Napi::PropertyDescriptor::Value("faults", fault_errors, kAttrs),
-  });
+  const napi_status st = napi_define_properties(env, obj, kKeyCount, props);
+  NAPI_THROW_IF_FAILED(env, st, Napi::Object());
   return obj;
 }
 
