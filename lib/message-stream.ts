@@ -44,6 +44,16 @@ export interface ReplySink {
 
 type ReplyState = 'unanswered' | 'replied';
 
+/**
+ * The port's per-message slot (its connection's session), set once the port queues the
+ * message. A private field rather than a WeakMap entry in the port: one ephemeron per message
+ * was measurable GC work at tens of thousands of messages a second. @internal
+ */
+export let portSlot: {
+  get(message: PortMessage<unknown, unknown>): unknown;
+  set(message: PortMessage<unknown, unknown>, value: unknown): void;
+};
+
 /** Wraps a failure inside a user codec as FLTPORT_CODEC (the codec library's CodecError already is). */
 export function codecFailure(error: unknown, what: string): FltportError {
   // The codec library's CodecError becomes a FltportError once re-parented; until then (and
@@ -94,6 +104,16 @@ export class PortMessage<M = Uint8Array, R = Uint8Array> {
   #decoded = false;
   #body: M | undefined;
   #bodyError: FltportError | undefined;
+  #portSlot: unknown = undefined;
+
+  static {
+    portSlot = {
+      get: (message) => message.#portSlot,
+      set: (message, value) => {
+        message.#portSlot = value;
+      },
+    };
+  }
 
   /** @internal Built by the port from a native batch. */
   constructor(init: {

@@ -39,6 +39,7 @@ import {
   REPLY_HEADER_SIZE,
   type ReplySink,
   codecFailure,
+  portSlot,
   queueIterator,
 } from './message-stream.js';
 import { resolveBinding } from './native.js';
@@ -362,7 +363,6 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
   #reconnectTimer: NodeJS.Timeout | undefined;
   #reconnectAbort: AbortController | undefined;
   readonly #sends = new Set<(error: Error) => void>();
-  readonly #sessionOf = new WeakMap<PortMessage<M, R>, Session>();
   readonly #queue: MessageQueue<PortMessage<M, R>>;
   readonly #closed: Promise<PortClosedInfo>;
   #resolveClosed!: (info: PortClosedInfo) => void;
@@ -498,8 +498,13 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
     };
   }
 
+  /** The session of a message this port queued; undefined for one it never queued. */
+  #sessionOf(message: PortMessage<M, R>): Session | undefined {
+    return portSlot.get(message as PortMessage<unknown, unknown>) as Session | undefined;
+  }
+
   #handedOut(message: PortMessage<M, R>): void {
-    const session = this.#sessionOf.get(message);
+    const session = this.#sessionOf(message);
     if (session === undefined) return;
     // Flow control: this is what lets native re-arm a receive (the kernel's credit).
     session.consumed();
@@ -549,7 +554,7 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
         session.consumed();
         continue;
       }
-      this.#sessionOf.set(message, session);
+      portSlot.set(message as PortMessage<unknown, unknown>, session);
       this.#queue.push(message);
     }
     const tokens = batch.replyTokens;
@@ -836,7 +841,7 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
   // ---- replying ----
 
   #settled(message: PortMessage<M, R>): void {
-    const session = this.#sessionOf.get(message);
+    const session = this.#sessionOf(message);
     if (session === undefined || session.stopped || !message.expectsReply) return;
     if (session.unanswered > 0) {
       session.unanswered -= 1;
@@ -848,7 +853,7 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
     if (this.#state === 'closing' || this.#state === 'closed') {
       return Promise.reject(new ClosedError(`message ${message.id}: port ${this.name} is closed; the reply was not sent`));
     }
-    const session = this.#sessionOf.get(message);
+    const session = this.#sessionOf(message);
     if (session === undefined || session.stopped || session.native === undefined) {
       return Promise.reject(
         new DisconnectedError(
