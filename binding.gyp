@@ -71,6 +71,7 @@
       'native/fltsim/host/ControlSession.cc',
       'native/fltsim/host/EventHub.cc',
       'native/fltsim/host/FilterVerbs.cc',
+      'native/fltsim/host/HostArgs.cc',
       'native/fltsim/host/HostVerbs.cc',
       'native/fltsim/host/HostedFilter.cc',
       'native/fltsim/host/MailslotSession.cc',

@@ -23,6 +23,7 @@
 
 #include "ControlRegistry.h"
 #include "EventHub.h"
+#include "HostArgs.h"
 #include "HostVerbs.h"
 #include "HostedFilter.h"
 #include "../engine/Log.h"
@@ -83,58 +84,11 @@ bool EnsureDirectory(const std::string& dir, bool check_owner, std::string* erro
 }  // namespace
 
 int main(int argc, char** argv) {
-  SimOptions options;
-  std::string runtime_dir;
-  std::string filter_name = "fltsim";
-  std::string altitude = "370030";  // the FSFilter Activity Monitor range, like the sample's INF
+  HostArgs args;
+  const int exit_code = ParseHostArgs(argc, argv, "--runtime-dir", Usage, &args);
+  if (exit_code >= 0) return exit_code;
+  std::string runtime_dir = args.location;
   std::string error;
-
-  if (const char* level = getenv("FLTSIM_LOG_LEVEL")) {
-    LogLevel l;
-    if (ParseLogLevel(level, &l)) SetLogLevel(l);
-  }
-  if (const char* list = getenv("FLTSIM_OPTIONS")) {
-    if (!SetSimOptionList(&options, list, &error)) {
-      fprintf(stderr, "fltsim-host: FLTSIM_OPTIONS: %s\n", error.c_str());
-      return 2;
-    }
-  }
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&](const char* name) -> std::string {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "fltsim-host: %s needs a value\n", name);
-        exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "--help" || arg == "-h") {
-      Usage(stdout);
-      return 0;
-    } else if (arg == "--runtime-dir") {
-      runtime_dir = value("--runtime-dir");
-    } else if (arg == "--log-level") {
-      LogLevel l;
-      if (!ParseLogLevel(value("--log-level"), &l)) {
-        fprintf(stderr, "fltsim-host: unknown log level\n");
-        return 2;
-      }
-      SetLogLevel(l);
-    } else if (arg == "--option") {
-      if (!SetSimOptionList(&options, value("--option"), &error)) {
-        fprintf(stderr, "fltsim-host: --option: %s\n", error.c_str());
-        return 2;
-      }
-    } else if (arg == "--filter-name") {
-      filter_name = value("--filter-name");
-    } else if (arg == "--altitude") {
-      altitude = value("--altitude");
-    } else {
-      fprintf(stderr, "fltsim-host: unknown argument %s\n", arg.c_str());
-      Usage(stderr);
-      return 2;
-    }
-  }
   bool tmp_default = false;
   if (runtime_dir.empty()) runtime_dir = DefaultRuntimeDir(&tmp_default);
   if (!EnsureDirectory(runtime_dir, tmp_default, &error)) {
@@ -144,13 +98,13 @@ int main(int argc, char** argv) {
   const std::string socket_path = runtime_dir + "/" + FLTSIM_SOCKET_NAME;
 
   signal(SIGPIPE, SIG_IGN);
-  SimKernel kernel(options, static_cast<uint32_t>(geteuid()));
+  SimKernel kernel(args.options, static_cast<uint32_t>(geteuid()));
   EventHub events;
   kernel.SetEventSink(&events);
   WorkerPool pool;
   HostContext context{&kernel, &pool, &events, &ControlRegistry::Global()};
 
-  HostedFilter hosted(&kernel, filter_name, altitude);
+  HostedFilter hosted(&kernel, args.filter_name, args.altitude);
   RegisterHostVerbs(context.registry, &kernel, &hosted);
   uint32_t entry = hosted.Load();  // FltsimDriverEntry
   if (entry != 0) {
@@ -175,7 +129,7 @@ int main(int argc, char** argv) {
 
   printf("ready %s\n", socket_path.c_str());
   fflush(stdout);
-  LogWrite(LogLevel::kInfo, "listening on %s (filter %s)", socket_path.c_str(), filter_name.c_str());
+  LogWrite(LogLevel::kInfo, "listening on %s (filter %s)", socket_path.c_str(), args.filter_name.c_str());
 
   transport.Run();  // until SIGTERM/SIGINT; closes every stream and removes the socket
 

@@ -28,6 +28,7 @@
 #include "EventHub.h"
 #include "FltMgrMsg.h"
 #include "FltMgrMsgDevice.h"
+#include "HostArgs.h"
 #include "HostVerbs.h"
 #include "HostedFilter.h"
 #include "Log.h"
@@ -73,72 +74,25 @@ void Usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  SimOptions options;
-  std::string instance;
-  std::string filter_name = "fltsim";
-  std::string altitude = "370030";  // as main.cc: the FSFilter Activity Monitor range
+  HostArgs args;
+  if (const char* env = getenv(FLTSIM_RUNTIME_DIR_ENV)) args.location = env;
+  const int exit_code = ParseHostArgs(argc, argv, "--instance", Usage, &args);
+  if (exit_code >= 0) return exit_code;
+  std::string instance = args.location;
   std::string error;
-
-  if (const char* level = getenv("FLTSIM_LOG_LEVEL")) {
-    LogLevel l;
-    if (ParseLogLevel(level, &l)) SetLogLevel(l);
-  }
-  if (const char* list = getenv("FLTSIM_OPTIONS")) {
-    if (!SetSimOptionList(&options, list, &error)) {
-      fprintf(stderr, "fltsim-host: FLTSIM_OPTIONS: %s\n", error.c_str());
-      return 2;
-    }
-  }
-  if (const char* env = getenv(FLTSIM_RUNTIME_DIR_ENV)) instance = env;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&](const char* name) -> std::string {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "fltsim-host: %s needs a value\n", name);
-        exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "--help" || arg == "-h") {
-      Usage(stdout);
-      return 0;
-    } else if (arg == "--instance") {
-      instance = value("--instance");
-    } else if (arg == "--log-level") {
-      LogLevel l;
-      if (!ParseLogLevel(value("--log-level"), &l)) {
-        fprintf(stderr, "fltsim-host: unknown log level\n");
-        return 2;
-      }
-      SetLogLevel(l);
-    } else if (arg == "--option") {
-      if (!SetSimOptionList(&options, value("--option"), &error)) {
-        fprintf(stderr, "fltsim-host: --option: %s\n", error.c_str());
-        return 2;
-      }
-    } else if (arg == "--filter-name") {
-      filter_name = value("--filter-name");
-    } else if (arg == "--altitude") {
-      altitude = value("--altitude");
-    } else {
-      fprintf(stderr, "fltsim-host: unknown argument %s\n", arg.c_str());
-      Usage(stderr);
-      return 2;
-    }
-  }
   if (instance.empty()) instance = FLTSIM_DEFAULT_INSTANCE;
   if (!FltsimValidInstance(instance.c_str())) {
     fprintf(stderr, "fltsim-host: instance '%s' must be 1..64 of A-Z a-z 0-9 . _ -\n", instance.c_str());
     return 2;
   }
 
-  SimKernel kernel(options, kWineUid);
+  SimKernel kernel(args.options, kWineUid);
   EventHub events;
   kernel.SetEventSink(&events);
   WorkerPool pool;
   HostContext context{&kernel, &pool, &events, &ControlRegistry::Global()};
 
-  HostedFilter hosted(&kernel, filter_name, altitude);
+  HostedFilter hosted(&kernel, args.filter_name, args.altitude);
   RegisterHostVerbs(context.registry, &kernel, &hosted);
   // Only this host has two transports and no signals to stop it: the lane's runner asks.
   context.registry->Add("host.exit", "host.exit", [](const ControlLine& command) {
@@ -183,7 +137,7 @@ int main(int argc, char** argv) {
   printf("ready %s %s\n", pipe.Address().c_str(), device.Address().c_str());
   fflush(stdout);
   LogWrite(LogLevel::kInfo, "listening on %s and %s (filter %s)", pipe.Address().c_str(),
-           device.Address().c_str(), filter_name.c_str());
+           device.Address().c_str(), args.filter_name.c_str());
 
   pipe.Run();  // until host.exit or a console control event
   device.Stop();
