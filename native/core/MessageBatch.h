@@ -28,8 +28,10 @@ struct ReplyOutcome {
   Status status;
 };
 
-// A completed one-shot read (a mailslot ReadFile): its bytes are at [offset, offset+length)
-// in bytes(); on failure length is 0 and status says why (e.g. ERROR_SEM_TIMEOUT).
+// A completed one-shot request that reads bytes back: a mailslot ReadFile, or the output
+// buffer of an asynchronous FilterSendMessage (PortBackend::SendAsync). Its bytes are at
+// [offset, offset+length) in bytes(); on failure length is 0 and status says why (e.g.
+// ERROR_SEM_TIMEOUT, or the driver's status for a send).
 struct ReadOutcome {
   uint64_t token;
   Status status;
@@ -54,7 +56,7 @@ class MessageBatch {
   // (see Fits): the caller reports a ReceiveFault.
   bool AppendMessage(const uint8_t* message, size_t total);
   void AppendReply(uint64_t token, Status status) { replies_.push_back({token, std::move(status)}); }
-  // I/O thread: a one-shot read completed with `length` bytes at `data` (or failed). A
+  // I/O thread: a one-shot read or send completed with `length` bytes at `data` (or failed). A
   // successful read whose bytes would not fit (see Fits) is recorded as a kProtocol failure
   // rather than with a truncated offset.
   void AppendRead(uint64_t token, Status status, const uint8_t* data, size_t length,

@@ -80,9 +80,24 @@ class PortBackend {
                      size_t payload_len) = 0;
 
   // A worker thread (never the JS thread): FilterSendMessage. Blocks while the driver's
-  // MessageNotify runs. `in`/`out` may be null with length 0 (NULL buffers).
+  // MessageNotify runs. `in`/`out` may be null with length 0 (NULL buffers). Success and
+  // warning statuses (STATUS_BUFFER_OVERFLOW) report *bytes_returned; errors leave it 0
+  // (spec §5.2). The C++ bench client and native tests call it.
   virtual Status Send(const uint8_t* in, uint32_t in_len, uint8_t* out, uint32_t out_cap,
                       uint32_t* bytes_returned) = 0;
+
+  // Any thread; never blocks on the kernel: FilterSendMessage without a waiting caller. `in`
+  // is copied before this returns (null = a NULL lpInBuffer, then in_len is 0); the backend
+  // owns an output buffer of `out_cap` bytes (`out_null`: a NULL lpOutBuffer, then out_cap
+  // is 0). Ok: the send started, and its outcome arrives as a ReadOutcome with `token` in a
+  // later batch: the status as Send() would return it and, on success, the bytes returned
+  // (<= out_cap); a failure — a warning such as STATUS_BUFFER_OVERFLOW included — carries no
+  // bytes (the caller fails on any of them). Every send started before the session ends is
+  // answered in a batch before OnStopped: those still at the driver get 0x80070006. Not ok:
+  // nothing started and no outcome will come; the Status says why (arguments, or the session
+  // no longer accepts sends: 0x80070006 as FilterSendMessage returns it on a dead port).
+  virtual Status SendAsync(uint64_t token, const uint8_t* in, uint32_t in_len, uint32_t out_cap,
+                           bool out_null) = 0;
 
   // JS thread: JS consumed `count` delivered messages; the I/O thread may re-arm receives.
   virtual void Consumed(uint32_t count) = 0;

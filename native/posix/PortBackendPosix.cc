@@ -29,9 +29,41 @@ constexpr int kHelloTimeoutMs = 10000;
 // ConnectNotify runs inside the connect (spec §2.2 step 6); a driver may do real work there.
 constexpr int kConnectTimeoutMs = 30000;
 constexpr uint64_t kConnectTag = 1;
+constexpr const char* kReplyCall = "FilterReplyMessage";
+constexpr const char* kSendCall = "FilterSendMessage";
 
 Status PortDisconnected(const char* call) {
   return Status::FromNtStatus(core::nt::kPortDisconnected, call);
+}
+
+// Send() and SendAsync(): what fltsim can carry (a SEND and its SEND_RESULT are one frame
+// each), and no NULL buffer with a length.
+Status CheckSendBuffers(const uint8_t* in, uint32_t in_len, uint32_t out_cap, bool out_null) {
+  if ((in == nullptr && in_len != 0) || (out_null && out_cap != 0)) {
+    return Status::Argument("a null buffer with a non-zero length", kSendCall);
+  }
+  const size_t fixed = sizeof(FLTSIM_FRAME_HEADER) + sizeof(FLTSIM_SEND_BODY);
+  if (in_len > FLTSIM_MAX_FRAME - fixed || out_cap > FLTSIM_MAX_FRAME - fixed) {
+    return Status::Argument("FilterSendMessage buffers larger than fltsim can carry", kSendCall);
+  }
+  return Status::Ok();
+}
+
+// Send() and SendAsync(): the SEND frame; NULL buffers travel as flags (spec §5.2).
+std::vector<uint8_t> SendFrame(uint64_t tag, const uint8_t* in, uint32_t in_len, uint32_t out_cap,
+                               bool out_null) {
+  const uint32_t flags = (in ? 0u : FLTSIM_SEND_IN_NULL) | (out_null ? FLTSIM_SEND_OUT_NULL : 0u);
+  return FrameBuilder(FLTSIM_SEND, tag).U32(out_cap).U32(flags).Bytes(in, in_len).Finish();
+}
+
+// The SEND_RESULT protocol errors, whichever send the tag belongs to.
+Status NoPendingSend(uint64_t tag) {
+  return Status::Protocol("SEND_RESULT for tag " + std::to_string(tag) +
+                          ", which has no pending send");
+}
+Status MoreThanTheOutputBuffer(uint32_t information) {
+  return Status::Protocol("SEND_RESULT returns " + std::to_string(information) +
+                          " bytes, more than the output buffer holds");
 }
 
 Status ValidateOptions(const core::PortOptions& o) {
@@ -135,86 +167,98 @@ Status PortBackendPosix::Start() {
 
 // Any thread.
 bool PortBackendPosix::accepts_replies() {
-  std::lock_guard<std::mutex> lock(replies_mu_);
-  return accepting_replies_;
+  std::lock_guard<std::mutex> lock(owed_mu_);
+  return accepting_;
 }
 
-// Any thread; never blocks on the host (FrameChannel::Send writes without waiting).
-void PortBackendPosix::Reply(uint64_t token, uint64_t message_id, int32_t status,
-                             const uint8_t* payload, size_t payload_len) {
-  const size_t frame_size = sizeof(FLTSIM_FRAME_HEADER) + kMessageHeaderSize + payload_len;
+// Any thread (Reply, SendAsync); FrameChannel::Send writes without waiting.
+template <typename Build>
+bool PortBackendPosix::Submit(const Owed& owed, Status invalid, Build&& build) {
   uint64_t tag = 0;
   {
-    std::lock_guard<std::mutex> lock(replies_mu_);
-    if (!accepting_replies_) return;  // stopped: the caller settles it (see the header)
-    if (frame_size > FLTSIM_MAX_FRAME) {
-      late_outcomes_.push_back(
-          {token, Status::Argument("reply payload of " + std::to_string(payload_len) +
-                                       " bytes exceeds what fltsim can carry",
-                                   "FilterReplyMessage")});
+    std::lock_guard<std::mutex> lock(owed_mu_);
+    if (!accepting_) return false;
+    if (!invalid.ok()) {
+      late_outcomes_.push_back({owed, std::move(invalid)});
     } else {
-      tag = next_reply_tag_++;
-      replies_.emplace(tag, token);
+      tag = owed.send ? next_send_tag_++ : next_reply_tag_++;
+      owed_.emplace(tag, owed);
     }
   }
   if (tag == 0) {
     channel_->Wake();  // the outcome goes out with the next batch
-    return;
+    return true;
   }
-  // FILTER_REPLY_HEADER is built here, never sized by the caller: 16 + payload exactly
-  // (spec §4.2, the scanner sample's padding trap).
-  auto frame = FrameBuilder(FLTSIM_REPLY, tag)
-                   .U32(static_cast<uint32_t>(status))
-                   .U32(0)
-                   .U64(message_id)
-                   .Bytes(payload, payload_len)
-                   .Finish();
-  if (channel_->Send(std::move(frame))) return;
+  if (channel_->Send(build(tag))) return true;
   // The stream is down. Unless Finish() already answered this tag, answer it now.
   {
-    std::lock_guard<std::mutex> lock(replies_mu_);
-    if (replies_.erase(tag) == 0) return;
-    if (accepting_replies_) {
-      late_outcomes_.push_back({token, PortDisconnected("FilterReplyMessage")});
-    }
+    std::lock_guard<std::mutex> lock(owed_mu_);
+    if (owed_.erase(tag) == 0) return true;
+    late_outcomes_.push_back({owed, PortDisconnected(owed.send ? kSendCall : kReplyCall)});
   }
   channel_->Wake();
+  return true;
+}
+
+// Any thread; never blocks on the host.
+void PortBackendPosix::Reply(uint64_t token, uint64_t message_id, int32_t status,
+                             const uint8_t* payload, size_t payload_len) {
+  Status invalid;
+  if (sizeof(FLTSIM_FRAME_HEADER) + kMessageHeaderSize + payload_len > FLTSIM_MAX_FRAME) {
+    invalid = Status::Argument("reply payload of " + std::to_string(payload_len) +
+                                   " bytes exceeds what fltsim can carry",
+                               kReplyCall);
+  }
+  // Refused once stopped: the caller settles it (see the header). FILTER_REPLY_HEADER is
+  // built here, never sized by the caller: 16 + payload exactly (spec §4.2, the scanner
+  // sample's padding trap).
+  Submit({token, false, 0}, std::move(invalid), [&](uint64_t tag) {
+    return FrameBuilder(FLTSIM_REPLY, tag)
+        .U32(static_cast<uint32_t>(status))
+        .U32(0)
+        .U64(message_id)
+        .Bytes(payload, payload_len)
+        .Finish();
+  });
 }
 
 // A worker thread: blocks until SEND_RESULT or the end of the session.
 Status PortBackendPosix::Send(const uint8_t* in, uint32_t in_len, uint8_t* out, uint32_t out_cap,
                               uint32_t* bytes_returned) {
   *bytes_returned = 0;
-  const size_t fixed = sizeof(FLTSIM_FRAME_HEADER) + sizeof(FLTSIM_SEND_BODY);
-  if (in_len > FLTSIM_MAX_FRAME - fixed || out_cap > FLTSIM_MAX_FRAME - fixed) {
-    return Status::Argument("FilterSendMessage buffers larger than fltsim can carry",
-                            "FilterSendMessage");
-  }
-  if (state_.phase() != core::SessionPhase::kOpen) return PortDisconnected("FilterSendMessage");
-  Status s;
+  Status s = CheckSendBuffers(in, in_len, out_cap, out == nullptr);
+  if (!s.ok()) return s;
+  if (state_.phase() != core::SessionPhase::kOpen) return PortDisconnected(kSendCall);
   const uint64_t tag = sends_.Register(&s, sizeof(FLTSIM_COMPLETION_BODY) + size_t(out_cap));
   if (tag == 0) return s;
-  const uint32_t flags = (in ? 0u : FLTSIM_SEND_IN_NULL) | (out ? 0u : FLTSIM_SEND_OUT_NULL);
-  auto frame = FrameBuilder(FLTSIM_SEND, tag)
-                   .U32(out_cap)
-                   .U32(flags)
-                   .Bytes(in, in ? in_len : 0)
-                   .Finish();
-  if (!channel_->Send(std::move(frame))) {
+  if (!channel_->Send(SendFrame(tag, in, in_len, out_cap, out == nullptr))) {
     sends_.Abandon(tag);
-    return PortDisconnected("FilterSendMessage");
+    return PortDisconnected(kSendCall);
   }
   Frame answer;
   s = sends_.Wait(tag, &answer);
   if (!s.ok()) return s;
-  // The I/O thread checked Information == the bytes that follow <= out_cap.
+  // The I/O thread checked Information == the bytes that follow <= out_cap. Success and
+  // warning statuses report the count (STATUS_BUFFER_OVERFLOW does); errors leave it 0
+  // (spec §5.2).
   const uint32_t nt = answer.U32(0);
-  const uint32_t returned = answer.U32(4);
+  const uint32_t returned = (nt >> 30) != 3 ? answer.U32(4) : 0;
   if (out && returned) std::copy_n(answer.data(8), returned, out);
-  // Success and warning statuses report the count (STATUS_BUFFER_OVERFLOW does); errors
-  // leave it 0 (spec §5.2).
-  if ((nt >> 30) != 3) *bytes_returned = returned;
-  return Status::FromNtStatus(nt, "FilterSendMessage");
+  *bytes_returned = returned;
+  return Status::FromNtStatus(nt, kSendCall);
+}
+
+// Any thread; never blocks on the host: the SEND frame is written now (or queued for the
+// I/O thread) and its SEND_RESULT becomes a ReadOutcome in a batch.
+Status PortBackendPosix::SendAsync(uint64_t token, const uint8_t* in, uint32_t in_len,
+                                   uint32_t out_cap, bool out_null) {
+  Status s = CheckSendBuffers(in, in_len, out_cap, out_null);
+  if (!s.ok()) return s;
+  const bool started =
+      state_.phase() == core::SessionPhase::kOpen &&
+      Submit({token, true, out_cap}, Status::Ok(),
+             [&](uint64_t tag) { return SendFrame(tag, in, in_len, out_cap, out_null); });
+  return started ? Status::Ok() : PortDisconnected(kSendCall);
 }
 
 // JS thread.
@@ -242,7 +286,7 @@ void PortBackendPosix::Close() {
   // Only now: the I/O thread has drained (or given up on) every GET, so nothing can still
   // arrive for a slot, and the host sees our end of stream = CloseHandle.
   channel_->Shutdown();
-  sends_.FailAll(PortDisconnected("FilterSendMessage"));
+  sends_.FailAll(PortDisconnected(kSendCall));
   state_.TryTransition(core::SessionPhase::kClosed);
 }
 
@@ -293,11 +337,11 @@ void PortBackendPosix::IoThreadMain() {
   }
 
   if (ending == Ending::kHardClose) {
-    std::lock_guard<std::mutex> lock(replies_mu_);
+    std::lock_guard<std::mutex> lock(owed_mu_);
     std::fprintf(stderr,
                  "fltport: port at %s: %u receive(s) and %zu reply(ies) still pending %lld ms "
                  "after cancel/disconnect; ending the session without them\n",
-                 channel_->path().c_str(), window_.armed(), replies_.size(),
+                 channel_->path().c_str(), window_.armed(), RepliesOwedLocked(),
                  drain_timeout_ms_.load());
   }
   const bool closing = close_requested_.load(std::memory_order_acquire);
@@ -317,8 +361,14 @@ void PortBackendPosix::IoThreadMain() {
 
 bool PortBackendPosix::DrainDone() {
   if (window_.armed() != 0) return false;
-  std::lock_guard<std::mutex> lock(replies_mu_);
-  return replies_.empty();
+  std::lock_guard<std::mutex> lock(owed_mu_);
+  return RepliesOwedLocked() == 0;
+}
+
+// Any thread, owed_mu_ held. Sends are not drained: see the header.
+size_t PortBackendPosix::RepliesOwedLocked() const {
+  return static_cast<size_t>(
+      std::count_if(owed_.begin(), owed_.end(), [](const auto& entry) { return !entry.second.send; }));
 }
 
 void PortBackendPosix::ArmWhatWeMay() {
@@ -427,16 +477,16 @@ Status PortBackendPosix::OnGetComplete(Frame& frame) {
 Status PortBackendPosix::OnReplyResult(Frame& frame) {
   uint64_t token = 0;
   {
-    std::lock_guard<std::mutex> lock(replies_mu_);
-    auto it = replies_.find(frame.tag);
-    if (it == replies_.end()) {
+    std::lock_guard<std::mutex> lock(owed_mu_);
+    auto it = owed_.find(frame.tag);
+    if (it == owed_.end() || it->second.send) {
       return Status::Protocol("REPLY_RESULT for tag " + std::to_string(frame.tag) +
                               ", which has no pending reply");
     }
-    token = it->second;
-    replies_.erase(it);
+    token = it->second.token;
+    owed_.erase(it);
   }
-  batch_->AppendReply(token, Status::FromNtStatus(frame.U32(0), "FilterReplyMessage"));
+  batch_->AppendReply(token, Status::FromNtStatus(frame.U32(0), kReplyCall));
   return Status::Ok();
 }
 
@@ -447,24 +497,49 @@ Status PortBackendPosix::OnSendResult(Frame& frame) {
     return Status::Protocol("SEND_RESULT Information " + std::to_string(information) + " but " +
                             std::to_string(carried) + " bytes follow");
   }
+  if (frame.tag >= kAsyncSendTagBase) return OnAsyncSendResult(frame);
   const uint64_t tag = frame.tag;
   switch (sends_.Complete(tag, std::move(frame))) {
     case WaiterTable::Delivery::kDelivered:
       return Status::Ok();
     case WaiterTable::Delivery::kUnknownTag:
-      return Status::Protocol("SEND_RESULT for tag " + std::to_string(tag) +
-                              ", which has no pending send");
+      return NoPendingSend(tag);
     case WaiterTable::Delivery::kTooLong:
-      return Status::Protocol("SEND_RESULT returns " + std::to_string(information) +
-                              " bytes, more than the output buffer holds");
+      return MoreThanTheOutputBuffer(information);
   }
+  return Status::Ok();
+}
+
+// OnSendResult checked Information == the bytes that follow.
+Status PortBackendPosix::OnAsyncSendResult(Frame& frame) {
+  const uint32_t information = frame.U32(4);
+  uint64_t token = 0;
+  {
+    std::lock_guard<std::mutex> lock(owed_mu_);
+    auto it = owed_.find(frame.tag);
+    if (it == owed_.end() || !it->second.send) return NoPendingSend(frame.tag);
+    // Still owed: the failed session's Finish() answers it.
+    if (information > it->second.out_cap) return MoreThanTheOutputBuffer(information);
+    token = it->second.token;
+    owed_.erase(it);
+  }
+  if (!batch_->FitsPayload(information)) FlushBatch();
+  // A failure (a warning included) carries no bytes: AppendRead drops them.
+  batch_->AppendRead(token, Status::FromNtStatus(frame.U32(0), kSendCall), frame.data(8),
+                     information);
   return Status::Ok();
 }
 
 void PortBackendPosix::FlushBatch() {
   {
-    std::lock_guard<std::mutex> lock(replies_mu_);
-    for (auto& outcome : late_outcomes_) batch_->AppendReply(outcome.token, std::move(outcome.status));
+    std::lock_guard<std::mutex> lock(owed_mu_);
+    for (auto& late : late_outcomes_) {
+      if (late.owed.send) {
+        batch_->AppendRead(late.owed.token, std::move(late.status), nullptr, 0);
+      } else {
+        batch_->AppendReply(late.owed.token, std::move(late.status));
+      }
+    }
     late_outcomes_.clear();
   }
   if (batch_->empty()) return;
@@ -475,16 +550,16 @@ void PortBackendPosix::FlushBatch() {
 void PortBackendPosix::Finish(core::StopReason reason, const Status& status) {
   window_.Stop();
   {
-    // From here on Reply() produces nothing: every reply accepted so far is answered in the
-    // final batch below, before OnStopped.
-    std::lock_guard<std::mutex> lock(replies_mu_);
-    accepting_replies_ = false;
-    for (const auto& [tag, token] : replies_) {
-      late_outcomes_.push_back({token, PortDisconnected("FilterReplyMessage")});
+    // From here on Reply() and SendAsync() are refused: everything accepted so far is
+    // answered in the final batch below, before OnStopped.
+    std::lock_guard<std::mutex> lock(owed_mu_);
+    accepting_ = false;
+    for (const auto& [tag, owed] : owed_) {
+      late_outcomes_.push_back({owed, PortDisconnected(owed.send ? kSendCall : kReplyCall)});
     }
-    replies_.clear();
+    owed_.clear();
   }
-  sends_.FailAll(PortDisconnected("FilterSendMessage"));
+  sends_.FailAll(PortDisconnected(kSendCall));
   if (reason != core::StopReason::kClosed) state_.TryTransition(core::SessionPhase::kDisconnected);
   // A broken stream is dropped at once (wire.h), not when the owner gets round to Close():
   // the host then sees the handle close and runs DisconnectNotify.

@@ -10,9 +10,11 @@
 //   -> OnStopped(kClosed) unless it already ran -> I/O thread exits -> socket down.
 // - transport failure or malformed frame: everything pending settles at once
 //   (GETs abandoned, REPLYs and SENDs fail with 0x80070006), OnStopped(kFailed, why).
+// SENDs are never drained (a driver's MessageNotify may take any time): whichever way the
+// session ends, those still unanswered fail with 0x80070006 (SendAsync's in the final batch).
 // OnStopped is the last callback. A Reply() that starts after the session stopped
 // accepting gets no outcome from here (there is no callback left to carry it): the caller
-// settles it with 0x80070006 itself; accepts_replies() tells it.
+// settles it with 0x80070006 itself; accepts_replies() tells it. SendAsync() says so itself.
 #pragma once
 
 #include <atomic>
@@ -40,7 +42,8 @@ class PortBackendPosix final : public core::PortBackend {
   // Tag spaces, kept apart so that a host answering with the wrong tag is named precisely.
   static constexpr uint64_t kGetTagBase = 1;  // + slot index
   static constexpr uint64_t kReplyTagBase = uint64_t(1) << 40;
-  static constexpr uint64_t kSendTagBase = uint64_t(2) << 40;
+  static constexpr uint64_t kSendTagBase = uint64_t(2) << 40;       // Send(): WaiterTable
+  static constexpr uint64_t kAsyncSendTagBase = uint64_t(3) << 40;  // SendAsync()
   static constexpr std::chrono::milliseconds kDefaultDrainTimeout{5000};
 
   // Caller of Connect(): takes over a stream on which CONNECT succeeded.
@@ -56,6 +59,8 @@ class PortBackendPosix final : public core::PortBackend {
              size_t payload_len) override;
   core::Status Send(const uint8_t* in, uint32_t in_len, uint8_t* out, uint32_t out_cap,
                     uint32_t* bytes_returned) override;
+  core::Status SendAsync(uint64_t token, const uint8_t* in, uint32_t in_len, uint32_t out_cap,
+                         bool out_null) override;
   void Consumed(uint32_t count) override;
   void Close() override;
 
@@ -72,6 +77,23 @@ class PortBackendPosix final : public core::PortBackend {
     bool pending = false;  // a GET with this slot's tag is at the host
   };
   enum class Ending { kNone, kDrained, kFailed, kHardClose };
+  // A request whose outcome goes out in a batch by token: a REPLY (-> REPLY_RESULT) or an
+  // asynchronous SEND (-> SEND_RESULT).
+  struct Owed {
+    uint64_t token;
+    bool send;         // SendAsync, else Reply
+    uint32_t out_cap;  // SendAsync: the output buffer's size
+  };
+  struct LateOutcome {  // made up without the host: the session ended, or the frame never left
+    Owed owed;
+    core::Status status;
+  };
+
+  // Any thread; never blocks on the host. Registers `owed` under a fresh tag and writes the
+  // frame `build(tag)` returns; or, when `invalid` is not ok, answers it with that in the next
+  // batch. False, with nothing registered, once the session no longer accepts requests.
+  template <typename Build>
+  bool Submit(const Owed& owed, core::Status invalid, Build&& build);
 
   // I/O thread.
   void IoThreadMain();
@@ -81,9 +103,11 @@ class PortBackendPosix final : public core::PortBackend {
   core::Status OnGetComplete(Frame& frame);
   core::Status OnReplyResult(Frame& frame);
   core::Status OnSendResult(Frame& frame);
+  core::Status OnAsyncSendResult(Frame& frame);
   void FlushBatch();
   void Finish(core::StopReason reason, const core::Status& status);
   bool DrainDone();
+  size_t RepliesOwedLocked() const;
 
   const core::PortOptions options_;
   core::PortEvents* const events_;
@@ -100,15 +124,17 @@ class PortBackendPosix final : public core::PortBackend {
   bool cancel_sent_ = false;
   bool stopped_notified_ = false;
 
-  // Replies in flight: tag -> token, and outcomes made up without the host (the session
-  // ended before the REPLY could be sent or answered). Both go out in the next batch.
-  std::mutex replies_mu_;
-  bool accepting_replies_ = true;                  // guarded by replies_mu_
-  uint64_t next_reply_tag_ = kReplyTagBase;        // guarded by replies_mu_
-  std::map<uint64_t, uint64_t> replies_;           // guarded by replies_mu_
-  std::vector<core::ReplyOutcome> late_outcomes_;  // guarded by replies_mu_
+  // Replies and asynchronous sends in flight (tag -> what is owed), and outcomes made up
+  // without the host. Both go out in the next batch. Finish() answers everything owed and
+  // from then on nothing is accepted.
+  std::mutex owed_mu_;
+  bool accepting_ = true;                        // guarded by owed_mu_
+  uint64_t next_reply_tag_ = kReplyTagBase;      // guarded by owed_mu_
+  uint64_t next_send_tag_ = kAsyncSendTagBase;   // guarded by owed_mu_
+  std::map<uint64_t, Owed> owed_;                // guarded by owed_mu_
+  std::vector<LateOutcome> late_outcomes_;       // guarded by owed_mu_
 
-  WaiterTable sends_{kSendTagBase};
+  WaiterTable sends_{kSendTagBase};  // Send(): callers blocked on their tag
 
   std::mutex close_mu_;  // serializes Close() callers: the second waits for the first
   std::atomic<bool> close_requested_{false};

@@ -465,6 +465,113 @@ void TestSendsRunConcurrentlyAndRouteByTag() {
   s.port->Close();
 }
 
+// SendAsync: the SEND leaves from the calling thread, which never waits; each SEND_RESULT
+// becomes a ReadOutcome under its token, validated like Send()'s.
+void TestSendAsyncWritesAtOnceAndAnswersInABatch() {
+  Session s;
+  ExpectTrue(s.Open(Options(1)), "open");
+  Bytes in = {'A', 'B', 'C', 'D'};
+  ExpectTrue(s.port->SendAsync(11, in.data(), 4, 16, false).ok(), "started");
+  in.assign(4, 0);  // copied before SendAsync returned
+  ExpectTrue(s.port->SendAsync(12, nullptr, 0, 0, true).ok(), "NULL buffers started");
+  ExpectTrue(s.port->SendAsync(13, in.data(), 1, 8, false).ok(), "third started");
+  ExpectTrue(s.port->SendAsync(14, in.data(), 2, 8, false).ok(), "fourth started");
+  Frame f[4];
+  for (Frame& one : f) ExpectTrue(s.host->ReadType(FLTSIM_SEND, &one), "SEND at the host");
+  ExpectTrue(f[0].tag >= PortBackendPosix::kAsyncSendTagBase, "tag from SendAsync's space");
+  ExpectEq(f[0].U32(0), 16u, "OutputCapacity");
+  ExpectEq(f[0].U32(4), 0u, "no NULL flags");
+  ExpectTrue(Bytes(f[0].body.begin() + 8, f[0].body.end()) == Bytes({'A', 'B', 'C', 'D'}), "input");
+  ExpectEq(f[1].U32(4), uint32_t(FLTSIM_SEND_IN_NULL | FLTSIM_SEND_OUT_NULL), "both NULL");
+  ExpectEq(f[1].size(), size_t(8), "no input bytes");
+  // Answered out of order: a warning, an error, an empty success, then the echo.
+  s.host->Send(FLTSIM_SEND_RESULT, f[2].tag, CompletionBody(0x80000005, 2, {9, 9}));
+  s.host->Send(FLTSIM_SEND_RESULT, f[3].tag, CompletionBody(0xC000000D, 0));
+  s.host->Send(FLTSIM_SEND_RESULT, f[1].tag, CompletionBody(0, 0));
+  s.host->Send(FLTSIM_SEND_RESULT, f[0].tag, CompletionBody(0, 4, {'d', 'c', 'b', 'a'}));
+  ExpectTrue(s.events.WaitReads(4), "four outcomes");
+  auto reads = s.events.Reads();
+  if (ExpectEq(reads.size(), size_t(4), "one outcome each")) {
+    ExpectEq(reads[0].token, uint64_t(13), "in answer order");
+    ExpectEq(reads[0].status.hresult, 0x800700EAu, "STATUS_BUFFER_OVERFLOW -> ERROR_MORE_DATA");
+    ExpectEq(reads[0].status.ntstatus, 0x80000005u, "the NTSTATUS kept");
+    ExpectEq(reads[0].status.syscall, std::string("FilterSendMessage"), "syscall");
+    ExpectTrue(reads[0].bytes.empty(), "a failure carries no bytes, a warning included");
+    ExpectEq(reads[1].token, uint64_t(14), "token");
+    ExpectEq(reads[1].status.hresult, 0x80070057u, "E_INVALIDARG");
+    ExpectEq(reads[2].token, uint64_t(12), "token");
+    ExpectTrue(reads[2].status.ok() && reads[2].bytes.empty(), "S_OK, nothing returned");
+    ExpectEq(reads[3].token, uint64_t(11), "token");
+    ExpectTrue(reads[3].status.ok(), "S_OK");
+    ExpectTrue(reads[3].bytes == Bytes({'d', 'c', 'b', 'a'}), "the bytes returned");
+  }
+  // Arguments no SEND can carry are refused at once; nothing reaches the host.
+  ExpectEq(s.port->SendAsync(20, nullptr, 5, 0, true).origin, StatusOrigin::kArgument, "NULL input with a length");
+  ExpectEq(s.port->SendAsync(21, nullptr, 0, 4, true).origin, StatusOrigin::kArgument, "NULL output with a capacity");
+  ExpectEq(s.port->SendAsync(22, nullptr, 0, FLTSIM_MAX_FRAME, false).origin, StatusOrigin::kArgument,
+           "output larger than a frame");
+  ExpectTrue(s.host->Silent(100), "nothing sent");
+  s.port->Close();
+  ExpectEq(s.events.Reads().size(), size_t(4), "no outcome for a refused send");
+  ExpectEq(s.events.contract_violations(), 0, "callback contract");
+}
+
+// A blocking Send() and SendAsync() at once: each SEND_RESULT goes to its own kind of caller.
+void TestSendAndSendAsyncRouteByTag() {
+  Session s;
+  ExpectTrue(s.Open(Options(1)), "open");
+  std::promise<Status> blocking;
+  uint8_t out[4] = {};
+  uint32_t n = 0;
+  std::thread sender([&] { blocking.set_value(s.port->Send(nullptr, 0, out, 4, &n)); });
+  Frame first;
+  ExpectTrue(s.host->ReadType(FLTSIM_SEND, &first), "blocking SEND");
+  ExpectTrue(s.port->SendAsync(5, nullptr, 0, 4, false).ok(), "started");
+  Frame second;
+  ExpectTrue(s.host->ReadType(FLTSIM_SEND, &second), "async SEND");
+  s.host->Send(FLTSIM_SEND_RESULT, second.tag, CompletionBody(0, 2, {7, 7}));
+  s.host->Send(FLTSIM_SEND_RESULT, first.tag, CompletionBody(0, 3, {1, 2, 3}));
+  sender.join();
+  ExpectTrue(blocking.get_future().get().ok(), "blocking S_OK");
+  ExpectEq(n, 3u, "its own count");
+  ExpectTrue(s.events.WaitReads(1), "async outcome");
+  auto reads = s.events.Reads();
+  ExpectTrue(reads.size() == 1 && reads[0].token == 5 && reads[0].bytes == Bytes({7, 7}),
+             "its own bytes");
+  s.port->Close();
+}
+
+// The host breaks the protocol on an asynchronous send (more bytes than its output buffer, a
+// tag nobody issued): the session fails, and every send still owed is answered 0x80070006
+// before OnStopped.
+void TestSendAsyncProtocolErrorsFailTheSessionAndSettleEverySend() {
+  for (const bool unknown_tag : {false, true}) {
+    const char* what = unknown_tag ? "SEND_RESULT for an unknown tag" : "SEND_RESULT over capacity";
+    Session s;
+    if (!ExpectTrue(s.Open(Options(1)), what)) continue;
+    ExpectTrue(s.port->SendAsync(1, nullptr, 0, 2, false).ok(), "first started");
+    ExpectTrue(s.port->SendAsync(2, nullptr, 0, 2, false).ok(), "second started");
+    Frame f;
+    ExpectTrue(s.host->ReadType(FLTSIM_SEND, &f), "SEND");
+    const uint64_t tag = unknown_tag ? f.tag + 1000 : f.tag;
+    s.host->Send(FLTSIM_SEND_RESULT, tag, CompletionBody(0, 3, {1, 2, 3}));
+    ExpectTrue(s.events.WaitStopped(), what);
+    ExpectEq(s.events.reason(), StopReason::kFailed, what);
+    ExpectEq(s.events.status().origin, StatusOrigin::kProtocol, what);
+    auto reads = s.events.Reads();
+    ExpectEq(reads.size(), size_t(2), "both answered");
+    for (const auto& r : reads) {
+      ExpectEq(r.status.hresult, 0x80070006u, "0x80070006");
+      ExpectEq(r.status.ntstatus, kPortDisconnected, "STATUS_PORT_DISCONNECTED");
+      ExpectTrue(r.bytes.empty(), "no bytes");
+    }
+    ExpectEq(s.port->SendAsync(3, nullptr, 0, 0, true).hresult, 0x80070006u, "refused after the stop");
+    s.port->Close();
+    ExpectEq(s.events.Reads().size(), size_t(2), "nothing for the refused one");
+    ExpectEq(s.events.contract_violations(), 0, "callback contract");
+  }
+}
+
 // ---- close ---------------------------------------------------------------------------------
 
 void TestCloseCancelsDrainsAndFailsPendingSends() {
@@ -499,6 +606,31 @@ void TestCloseCancelsDrainsAndFailsPendingSends() {
   uint32_t n = 0;
   ExpectEq(s.port->Send(nullptr, 0, nullptr, 0, &n).hresult, 0x80070006u, "send after close");
   ExpectEq(s.events.contract_violations(), 0, "callback contract");
+}
+
+// SENDs are not drained: Close() waits for the receives only, and the asynchronous send the
+// driver never answered gets 0x80070006 in the final batch.
+void TestCloseAnswersPendingAsyncSendsBeforeOnStopped() {
+  Session s;
+  ExpectTrue(s.Open(Options(1)), "open");
+  ExpectTrue(s.port->SendAsync(9, nullptr, 0, 8, false).ok(), "started");
+  Frame send;
+  ExpectTrue(s.host->ReadType(FLTSIM_SEND, &send), "send in flight");
+  std::thread closer([&] { s.port->Close(); });
+  Frame cancel;
+  ExpectTrue(s.host->ReadType(FLTSIM_CANCEL, &cancel), "CANCEL");
+  s.Complete(s.gets[0].tag, kCancelled, 0);
+  closer.join();
+  ExpectEq(s.events.stopped(), 1, "stopped");
+  auto reads = s.events.Reads();
+  ExpectTrue(reads.size() == 1 && reads[0].token == 9, "the send was answered");
+  if (!reads.empty()) {
+    ExpectEq(reads[0].status.hresult, 0x80070006u, "0x80070006");
+    ExpectEq(reads[0].status.syscall, std::string("FilterSendMessage"), "syscall");
+  }
+  ExpectEq(s.events.contract_violations(), 0, "answered before OnStopped");
+  ExpectEq(s.port->SendAsync(10, nullptr, 0, 0, true).hresult, 0x80070006u, "refused after close");
+  ExpectEq(s.events.Reads().size(), size_t(1), "and no outcome for it");
 }
 
 void TestCloseIsIdempotentAndConcurrent() {
@@ -637,6 +769,30 @@ void TestDisconnectStopsRearmingAndReportsAfterEverythingCompleted() {
   ExpectEq(s.events.contract_violations(), 0, "callback contract");
 }
 
+// A disconnect answers the asynchronous sends still at the driver (0x80070006) in the final
+// batch, before OnStopped; later ones are refused at once.
+void TestDisconnectAnswersPendingAsyncSends() {
+  Session s;
+  ExpectTrue(s.Open(Options(1)), "open");
+  ExpectTrue(s.port->SendAsync(1, nullptr, 0, 4, false).ok(), "started");
+  Frame send;
+  ExpectTrue(s.host->ReadType(FLTSIM_SEND, &send), "send in flight");
+  s.Complete(s.gets[0].tag, kPortDisconnected, 0);
+  ExpectTrue(s.events.WaitStopped(), "stopped");
+  ExpectEq(s.events.reason(), StopReason::kDisconnected, "disconnected");
+  auto reads = s.events.Reads();
+  ExpectTrue(reads.size() == 1 && reads[0].token == 1 && reads[0].status.hresult == 0x80070006u,
+             "answered 0x80070006");
+  ExpectEq(s.events.contract_violations(), 0, "before OnStopped");
+  Status late = s.port->SendAsync(2, nullptr, 0, 4, false);
+  ExpectEq(late.hresult, 0x80070006u, "refused after the disconnect");
+  ExpectEq(late.syscall, std::string("FilterSendMessage"), "as FilterSendMessage");
+  // The host's late answer to the first one is not read any more: the I/O thread has ended.
+  s.host->Send(FLTSIM_SEND_RESULT, send.tag, CompletionBody(0, 0));
+  s.port->Close();
+  ExpectEq(s.events.Reads().size(), size_t(1), "exactly one outcome");
+}
+
 // ---- EINTR ---------------------------------------------------------------------------------
 
 std::atomic<int> g_signals{0};
@@ -749,12 +905,17 @@ int main(int argc, char** argv) {
           {"host_closing_the_stream_is_econnreset", &TestHostClosingTheStreamIsEconnreset},
           {"reply_builds_the_header_and_maps_the_result", &TestReplyBuildsTheHeaderAndMapsTheResult},
           {"sends_run_concurrently_and_route_by_tag", &TestSendsRunConcurrentlyAndRouteByTag},
+          {"send_async_writes_at_once_and_answers_in_a_batch", &TestSendAsyncWritesAtOnceAndAnswersInABatch},
+          {"send_and_send_async_route_by_tag", &TestSendAndSendAsyncRouteByTag},
+          {"send_async_protocol_errors_settle_every_send", &TestSendAsyncProtocolErrorsFailTheSessionAndSettleEverySend},
           {"close_cancels_drains_and_fails_pending_sends", &TestCloseCancelsDrainsAndFailsPendingSends},
+          {"close_answers_pending_async_sends_before_on_stopped", &TestCloseAnswersPendingAsyncSendsBeforeOnStopped},
           {"close_is_idempotent_and_concurrent", &TestCloseIsIdempotentAndConcurrent},
           {"close_gives_up_after_the_drain_timeout", &TestCloseGivesUpAfterTheDrainTimeout},
           {"flow_control_stops_at_high_water_and_consumed_reopens", &TestFlowControlStopsAtHighWaterAndConsumedReopens},
           {"buffer_too_small_grows_the_slot", &TestBufferTooSmallGrowsTheSlotAndBeyondMaxIsAFault},
           {"disconnect_stops_rearming_and_reports_last", &TestDisconnectStopsRearmingAndReportsAfterEverythingCompleted},
+          {"disconnect_answers_pending_async_sends", &TestDisconnectAnswersPendingAsyncSends},
           {"signals_interrupting_every_thread_lose_nothing", &TestSignalsInterruptingEveryThreadLoseNothing},
           {"runtime_dir_resolution", &TestRuntimeDirResolution},
       });

@@ -223,6 +223,9 @@ class RecordingPortEvents : public core::PortEvents {
   bool WaitReplies(size_t n, int timeout_ms = 5000) {
     return WaitUntil([&] { return ReplyCountLocked() >= n; }, timeout_ms);
   }
+  bool WaitReads(size_t n, int timeout_ms = 5000) {
+    return WaitUntil([&] { return ReadCountLocked() >= n; }, timeout_ms);
+  }
   bool WaitFaults(size_t n, int timeout_ms = 5000) {
     return WaitUntil([&] { return FaultCountLocked() >= n; }, timeout_ms);
   }
@@ -250,6 +253,23 @@ class RecordingPortEvents : public core::PortEvents {
     std::lock_guard<std::mutex> lock(mu_);
     std::vector<core::ReplyOutcome> out;
     for (auto& b : batches_) out.insert(out.end(), b->replies().begin(), b->replies().end());
+    return out;
+  }
+  // One-shot outcomes (SendAsync's), with their bytes copied out of the batch.
+  struct Read {
+    uint64_t token;
+    core::Status status;
+    Bytes bytes;
+  };
+  std::vector<Read> Reads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<Read> out;
+    for (auto& b : batches_) {
+      for (const auto& r : b->reads()) {
+        out.push_back({r.token, r.status,
+                       Bytes(b->bytes().begin() + r.offset, b->bytes().begin() + r.offset + r.length)});
+      }
+    }
     return out;
   }
   std::vector<core::ReceiveFault> Faults() {
@@ -297,6 +317,11 @@ class RecordingPortEvents : public core::PortEvents {
   size_t ReplyCountLocked() {
     size_t n = 0;
     for (auto& b : batches_) n += b->replies().size();
+    return n;
+  }
+  size_t ReadCountLocked() {
+    size_t n = 0;
+    for (auto& b : batches_) n += b->reads().size();
     return n;
   }
   size_t FaultCountLocked() {
