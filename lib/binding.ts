@@ -36,9 +36,9 @@ export interface NativeErrorInfo {
 export type NativeErrorFactory = (info: NativeErrorInfo) => Error;
 
 /**
- * One hand-off from a backend's I/O thread: every message, reply outcome, read and fault
- * completed since the last one. All payloads share `buffer`; message i's payload is
- * `new Uint8Array(buffer, offsets[i], lengths[i])`.
+ * One hand-off from a backend's I/O thread: every message, reply outcome, read (or send)
+ * outcome and fault completed since the last one. All payloads share `buffer`; message i's
+ * payload is `new Uint8Array(buffer, offsets[i], lengths[i])`.
  */
 export interface NativeBatch {
   buffer: ArrayBuffer;
@@ -50,7 +50,11 @@ export interface NativeBatch {
   /** Reply outcomes: token i resolved (error null) or failed. */
   replyTokens: Float64Array;
   replyErrors: Array<Error | null>;
-  /** Mailslot read outcomes, same shape; bytes at readOffsets/readLengths in buffer. */
+  /**
+   * One-shot outcomes that bring bytes back — mailslot reads, and port sends (the driver's
+   * output): token i resolved (error null) with the bytes at readOffsets/readLengths in
+   * buffer, or failed (no bytes).
+   */
   readTokens: Float64Array;
   readErrors: Array<Error | null>;
   readOffsets: Uint32Array;
@@ -72,18 +76,12 @@ export interface NativeConnectOptions {
   simRuntimeDir: string;
 }
 
-export interface NativeSendResult {
-  /** The output buffer, `returned` bytes long. */
-  bytes: Uint8Array;
-  returned: number;
-}
-
 /**
  * A connected port (connect() resolved). Callbacks: onBatch/onStopped are never called before
  * the connect() promise has resolved and its continuations ran; onStopped is called exactly
  * once, after the last batch that carries messages.
  *
- * After close() was called, reply() throws and send() rejects with the factory's error for
+ * After close() was called, reply() and send() throw the factory's error for
  * ERROR_INVALID_HANDLE (origin 'win32', win32 6, hresult 0x80070006, detail "the port is
  * closed"); consumed(), ref() and unref() do nothing. Every method throws a TypeError when
  * called on anything but a NativePort.
@@ -104,10 +102,15 @@ export interface NativePort {
    */
   reply(token: number, messageId: bigint, status: number, payload: Uint8Array | null): void;
   /**
-   * FilterSendMessage on a pool thread; `input` is copied. Resolves with a view of a fresh
-   * buffer of `outputCapacity` bytes, `returned` long.
+   * FilterSendMessage: copies `input` and returns at once (no thread waits for the driver);
+   * empty buffers go as NULL. The outcome arrives in a later batch under `token`
+   * (readTokens/readErrors): the bytes the driver returned (at most `outputCapacity`), or the
+   * error (a warning status such as STATUS_BUFFER_OVERFLOW is one). Every send started gets
+   * its outcome before onStopped (0x80070006 for those the driver had not answered). Throws
+   * the factory's error when the send cannot start: after close() (above), or once the
+   * session has stopped (STATUS_PORT_DISCONNECTED, hresult 0x80070006).
    */
-  send(input: Uint8Array | null, outputCapacity: number): Promise<NativeSendResult>;
+  send(token: number, input: Uint8Array | null, outputCapacity: number): void;
   /** JS consumed `count` delivered messages (re-opens the receive window). */
   consumed(count: number): void;
   /**

@@ -18,6 +18,7 @@ import {
   abortErrorFrom,
 } from './errors.js';
 import { resolveBinding } from './native.js';
+import { type OneShot, OneShots } from './one-shot.js';
 import {
   bytesOf,
   checkOptions,
@@ -121,9 +122,7 @@ function readTimeoutOption(where: string, value: unknown, def: number): number {
   return intOption(where, 'readTimeout', value, { min: 0, max: WAIT_FOREVER - 1, default: def });
 }
 
-interface PendingRead {
-  resolve(bytes: Uint8Array): void;
-  reject(error: unknown): void;
+interface PendingRead extends OneShot {
   /** The caller stopped waiting (abort): a message this read returns goes to the stash. */
   abandoned: boolean;
 }
@@ -136,8 +135,7 @@ export class Mailslot implements AsyncIterable<Uint8Array>, AsyncDisposable {
   readonly #pollInterval: number;
   #native: NativeMailslot | undefined;
   #readBuffer: number;
-  #nextToken = 1;
-  readonly #pending = new Map<number, PendingRead>();
+  readonly #reads: OneShots<PendingRead>;
   /** Messages read for callers that had stopped waiting; handed to the next read. */
   readonly #stash: Uint8Array[] = [];
   #state: 'open' | 'closing' | 'closed' | 'failed' = 'open';
@@ -149,6 +147,7 @@ export class Mailslot implements AsyncIterable<Uint8Array>, AsyncDisposable {
     this.name = name;
     this.#pollInterval = pollInterval;
     this.#readBuffer = maxMessageSize > 0 ? maxMessageSize : DEFAULT_READ_BUFFER;
+    this.#reads = new OneShots(`mailslot ${name}: read`);
   }
 
   /** CreateMailslot: the server end. Fails with FLTPORT_ALREADY_EXISTS when the name is taken. */
@@ -274,14 +273,7 @@ export class Mailslot implements AsyncIterable<Uint8Array>, AsyncDisposable {
   }
 
   #issue(entry: PendingRead, size: number): void {
-    const token = this.#nextToken++;
-    this.#pending.set(token, entry);
-    try {
-      (this.#native as NativeMailslot).read(token, size);
-    } catch (error) {
-      this.#pending.delete(token);
-      entry.reject(error);
-    }
+    this.#reads.start(entry, (token) => (this.#native as NativeMailslot).read(token, size));
   }
 
   /**
@@ -361,26 +353,14 @@ export class Mailslot implements AsyncIterable<Uint8Array>, AsyncDisposable {
   }
 
   #onBatch(batch: NativeBatch): void {
-    for (let i = 0; i < batch.readTokens.length; i++) {
-      const token = batch.readTokens[i] ?? 0;
-      const entry = this.#pending.get(token);
-      if (entry === undefined) continue;
-      this.#pending.delete(token);
-      const error = batch.readErrors[i] ?? null;
-      if (error === null) {
-        const offset = batch.readOffsets[i] ?? 0;
-        const length = batch.readLengths[i] ?? 0;
-        if (offset + length > batch.buffer.byteLength) {
-          entry.reject(new ProtocolError(`mailslot ${this.name}: read ${token} delivered ${offset}+${length} of a ${batch.buffer.byteLength}-byte batch`));
-          continue;
-        }
-        const bytes = new Uint8Array(batch.buffer, offset, length);
+    this.#reads.settle(
+      batch,
+      (entry, bytes) => {
         if (entry.abandoned) this.#stash.push(bytes);
         else entry.resolve(bytes);
-        continue;
-      }
-      this.#readFailed(entry, error);
-    }
+      },
+      (entry, error) => this.#readFailed(entry, error),
+    );
   }
 
   #readFailed(entry: PendingRead, error: Error): void {
@@ -420,16 +400,15 @@ export class Mailslot implements AsyncIterable<Uint8Array>, AsyncDisposable {
   #onStopped(error: Error | null): void {
     if (this.#state === 'closing' || this.#state === 'closed') return;
     this.#state = 'failed';
-    this.#failure = error ?? new ProtocolError(`mailslot ${this.name}: the native side stopped without close()`);
-    for (const entry of this.#pending.values()) {
-      entry.reject(
-        new ClosedError(`mailslot ${this.name} failed: ${this.#failure.message}`, {
-          ...(this.#failure instanceof FltportError ? this.#failure.details() : {}),
-          cause: this.#failure,
+    const failure = error ?? new ProtocolError(`mailslot ${this.name}: the native side stopped without close()`);
+    this.#failure = failure;
+    this.#reads.rejectAll(
+      () =>
+        new ClosedError(`mailslot ${this.name} failed: ${failure.message}`, {
+          ...(failure instanceof FltportError ? failure.details() : {}),
+          cause: failure,
         }),
-      );
-    }
-    this.#pending.clear();
+    );
   }
 
   /** Cancels pending reads (they reject with FLTPORT_CLOSED) and closes the server end; unread messages are lost. */
@@ -443,8 +422,7 @@ export class Mailslot implements AsyncIterable<Uint8Array>, AsyncDisposable {
       } catch {
         // Closing after a failure may report it again; the mailslot is closed either way.
       }
-      for (const entry of this.#pending.values()) entry.reject(new ClosedError(`mailslot ${this.name} was closed while a read was pending`));
-      this.#pending.clear();
+      this.#reads.rejectAll(() => new ClosedError(`mailslot ${this.name} was closed while a read was pending`));
       this.#stash.length = 0;
       this.#state = 'closed';
     })();

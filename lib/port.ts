@@ -43,6 +43,7 @@ import {
   queueIterator,
 } from './message-stream.js';
 import { resolveBinding } from './native.js';
+import { type OneShot, OneShots } from './one-shot.js';
 import { type ServeHandler, type ServeOptions, runServe } from './serve.js';
 import {
   type Decoder,
@@ -362,7 +363,8 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
   #closing: Promise<void> | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #reconnectAbort: AbortController | undefined;
-  readonly #sends = new Set<(error: Error) => void>();
+  /** send() calls waiting for their outcome; tokens are unique across the port's connections. */
+  readonly #sends: OneShots<OneShot>;
   readonly #queue: MessageQueue<PortMessage<M, R>>;
   readonly #closed: Promise<PortClosedInfo>;
   #resolveClosed!: (info: PortClosedInfo) => void;
@@ -396,6 +398,7 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
     this.#load = init.load;
     this.#onFault = init.onFault;
     this.#session = new Session();
+    this.#sends = new OneShots(`port ${init.name}: send`);
     this.#queue = new MessageQueue((message) => this.#handedOut(message));
     this.#closed = new Promise((resolve) => {
       this.#resolveClosed = resolve;
@@ -561,6 +564,7 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
     for (let i = 0; i < tokens.length; i++) {
       this.#replyOutcome(session, tokens[i] ?? 0, batch.replyErrors[i] ?? null);
     }
+    this.#sends.settle(batch);
     for (const fault of batch.faults) this.#fault(fault);
   }
 
@@ -878,8 +882,9 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
   // ---- sending ----
 
   /**
-   * FilterSendMessage: runs the driver's MessageNotify on a worker thread (never blocking the
-   * event loop) and resolves with its output, decoded with `replyCodec` when given.
+   * FilterSendMessage: the driver's MessageNotify runs while the event loop goes on (no
+   * thread waits for it) and the promise resolves with its output, decoded with
+   * `replyCodec` when given.
    */
   send(data?: Uint8Array | null, options?: SendOptions & { codec?: undefined; replyCodec?: undefined }): Promise<Uint8Array>;
   send<I>(value: I, options: SendOptions<I> & { codec: Encoder<I>; replyCodec?: undefined }): Promise<Uint8Array>;
@@ -912,25 +917,18 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
     }
     throwIfAborted(signal, 'port.send');
     const native = this.#requireOpen('send');
-
-    let rejectForClose: ((error: Error) => void) | undefined;
-    const closedWhileWaiting = new Promise<never>((_, reject) => {
-      rejectForClose = reject;
+    // Settled by the batch that carries its outcome (#onBatch), or by close().
+    const sending = new Promise<Uint8Array>((resolve, reject) => {
+      this.#sends.start({ resolve, reject }, (token) => native.send(token, input, replyCapacity));
     });
-    closedWhileWaiting.catch(() => {});
-    const onClose = rejectForClose as (error: Error) => void;
-    this.#sends.add(onClose);
-    let result;
+    let out: Uint8Array;
     try {
-      result = await raceAbort(Promise.race([native.send(input, replyCapacity), closedWhileWaiting]), signal, 'port.send');
+      out = await raceAbort(sending, signal, 'port.send');
     } catch (error) {
       this.#stats.sendErrors += 1;
       throw error;
-    } finally {
-      this.#sends.delete(onClose);
     }
     this.#stats.sent += 1;
-    const out = result.bytes.subarray(0, Math.min(result.returned, result.bytes.byteLength));
     if (replyCodec === undefined) return out;
     try {
       return replyCodec.decode(out);
@@ -971,8 +969,7 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
       this.#reconnectTimer = undefined;
       this.#reconnectAbort?.abort();
       this.#queue.end({ kind: 'closed' });
-      for (const reject of this.#sends) reject(new ClosedError(`port.send: port ${this.name} was closed while waiting for the driver`));
-      this.#sends.clear();
+      this.#sends.rejectAll(() => new ClosedError(`port.send: port ${this.name} was closed while waiting for the driver`));
       const session = this.#session;
       try {
         await session.native?.close();

@@ -1,9 +1,6 @@
 #include "PortWrap.h"
 
-#include <algorithm>
-#include <cstring>
 #include <utility>
-#include <vector>
 
 #include "Addon.h"
 #include "JsArgs.h"
@@ -100,7 +97,7 @@ PortWrap::~PortWrap() {
   // the JS callbacks (the pump outlives this wrapper), onStopped('closed') among them.
   control_->CloseNow();
   if (!control_->idle()) {
-    // A pool thread still runs Send/Close on this backend. Only possible when the
+    // A pool thread still runs Close on this backend. Only possible when the
     // environment is torn down under it; leaking the closed backend beats freeing memory
     // that thread is using.
     (void)backend_.release();
@@ -216,42 +213,24 @@ Napi::Value PortWrap::JsReply(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// JS thread. send(input, outputCapacity): FilterSendMessage on a pool thread.
+// JS thread. send(token, input, outputCapacity): FilterSendMessage; the outcome, with the
+// bytes returned, arrives in a batch (readTokens), as a mailslot read's does. No pool thread:
+// the backend copies the input and starts the call without blocking (SendAsync).
 Napi::Value PortWrap::JsSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  ByteView input = JsArgs::Bytes(env, info[0], "input", true);
+  const uint64_t token = JsArgs::Token(env, info[0], "token");
+  ByteView input = JsArgs::Bytes(env, info[1], "input", true);
   if (input.length > UINT32_MAX) JsErrors::ThrowRange(env, "input must be smaller than 4 GiB");
-  const uint32_t capacity = JsArgs::U32(env, info[1], "outputCapacity");
-  if (control_->closing()) {
-    auto deferred = Napi::Promise::Deferred::New(env);
-    deferred.Reject(JsErrors::Make(env, JsErrors::Closed("FilterSendMessage", "port")));
-    return deferred.Promise();
-  }
-  // The input is copied: JS may change or transfer its buffer while the driver runs. The
-  // output is a fresh ArrayBuffer no JS code can see until the promise resolves, so the
-  // pool thread writes into it directly and no copy is made on the way back.
-  auto in = std::make_shared<std::vector<uint8_t>>(input.data, input.data + input.length);
-  Napi::ArrayBuffer out = Napi::ArrayBuffer::New(env, capacity);
-  uint8_t* out_data = capacity ? static_cast<uint8_t*>(out.Data()) : nullptr;
-  auto out_ref = std::make_shared<Napi::Reference<Napi::ArrayBuffer>>(Napi::Persistent(out));
-  auto returned = std::make_shared<uint32_t>(0);
-  core::PortBackend* backend = backend_.get();
-  control_->BeginOperation();
-  return PromiseWorker::Start(
-      env, "fltport:send",
-      [backend, in, out_data, capacity, returned]() {
-        return backend->Send(in->empty() ? nullptr : in->data(), static_cast<uint32_t>(in->size()),
-                             out_data, capacity, returned.get());
-      },
-      [out_ref, returned, capacity](Napi::Env e) -> Napi::Value {
-        const uint32_t n = std::min(*returned, capacity);
-        Napi::Object result = Napi::Object::New(e);
-        result.Set("bytes", Napi::Uint8Array::New(e, n, out_ref->Value(), 0));
-        result.Set("returned", Napi::Number::New(e, n));
-        return result;
-      },
-      [this](Napi::Env) { control_->EndOperation(); },
-      Value());
+  const uint32_t capacity = JsArgs::U32(env, info[2], "outputCapacity");
+  if (control_->closing()) throw AsError(env, JsErrors::Closed("FilterSendMessage", "port"));
+  // Empty buffers are NULL ones, as they always were for port.send (spec §5.2: the driver
+  // sees NULL with length 0).
+  const core::Status started =
+      backend_->SendAsync(token, input.length ? input.data : nullptr,
+                          static_cast<uint32_t>(input.length), capacity, capacity == 0);
+  // Not started (the session has stopped): no outcome will come, so say so now.
+  if (!started.ok()) throw AsError(env, started);
+  return env.Undefined();
 }
 
 // JS thread.

@@ -1,9 +1,9 @@
 // NativePort: one connection to a minifilter's communication port (lib/binding.ts).
 //
 // Owns the core::PortBackend (and so its I/O thread) and the session's SessionControl.
-// FilterConnectCommunicationPort (connect), FilterSendMessage (send) and the cancel-and-drain
-// of close run on pool threads; reply and consumed never block (the backend copies the reply
-// payload once and queues it for its I/O thread).
+// FilterConnectCommunicationPort (connect) and the cancel-and-drain of close run on pool
+// threads; reply, send and consumed never block (the backend copies the reply payload or the
+// send's input once; their outcomes come back in batches, by token).
 //
 // Methods are installed on the prototype through a dispatcher that checks the receiver's
 // type tag first, so `NativePort.prototype.send.call(other)` is a TypeError, not a crash.

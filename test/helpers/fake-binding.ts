@@ -1,7 +1,7 @@
 // A NativeBinding in plain TypeScript for unit tests: it behaves like the addon where lib/
-// can observe it (batches with one shared ArrayBuffer, reply outcomes in later batches,
-// kernel-style flow control on consumed(), onStopped exactly once, errors built through the
-// factory lib/ registered) and records every call so tests can assert on them.
+// can observe it (batches with one shared ArrayBuffer, reply and send outcomes in later
+// batches, kernel-style flow control on consumed(), onStopped exactly once, errors built
+// through the factory lib/ registered) and records every call so tests can assert on them.
 import type {
   NativeBatch,
   NativeBinding,
@@ -15,7 +15,6 @@ import type {
   NativeMailslotOptions,
   NativeManagementContext,
   NativePort,
-  NativeSendResult,
   NativeStatusEntry,
   NativeStopReason,
   NativeVolumeInfo,
@@ -100,6 +99,12 @@ export function buildBatch(parts: BatchParts): NativeBatch {
   };
 }
 
+/** What a fake send's driver returns: an output buffer, of which `returned` bytes count. */
+export interface FakeSendResult {
+  bytes: Uint8Array;
+  returned: number;
+}
+
 export type ReplyBehavior = 'ok' | 'manual' | ((call: ReplyCall) => FakeErrorInfo | null);
 
 export interface ReplyCall {
@@ -118,7 +123,7 @@ export class FakePort implements NativePort {
   readonly replies: ReplyCall[] = [];
   readonly sends: Array<{ input: Uint8Array | null; outputCapacity: number }> = [];
   replyBehavior: ReplyBehavior = 'ok';
-  sendHandler: (input: Uint8Array | null, outputCapacity: number) => Promise<NativeSendResult> = async (_input, cap) => ({
+  sendHandler: (input: Uint8Array | null, outputCapacity: number) => Promise<FakeSendResult> = async (_input, cap) => ({
     bytes: new Uint8Array(cap),
     returned: 0,
   });
@@ -133,6 +138,8 @@ export class FakePort implements NativePort {
   refed = true;
   #nextId = 1n;
   #pendingOutcomes: Array<{ token: number; error: Error | null }> = [];
+  /** Sends whose handler has not settled: the stop answers them (0x80070006), as native does. */
+  readonly #pendingSends = new Set<number>();
   #flushScheduled = false;
 
   constructor(
@@ -190,8 +197,7 @@ export class FakePort implements NativePort {
   /** The driver closes the client port / unloads (or the session fails). */
   disconnect(reason: NativeStopReason = 'disconnected', info: FakeErrorInfo | null = ntError(0xc0000037, 'FilterGetMessage')): void {
     if (this.stopped) return;
-    this.flushOutcomes();
-    this.stopped = true;
+    this.#stop();
     this.onStopped(reason, info === null ? null : this.binding.makeError(info));
   }
 
@@ -221,9 +227,31 @@ export class FakePort implements NativePort {
     }
   }
 
-  send(input: Uint8Array | null, outputCapacity: number): Promise<NativeSendResult> {
+  send(token: number, input: Uint8Array | null, outputCapacity: number): void {
+    if (this.closeCalls > 0) throw this.binding.makeError(win32Error(6, 'FilterSendMessage', { detail: 'the port is closed' }));
+    if (this.stopped) throw this.binding.makeError(ntError(0xc0000037, 'FilterSendMessage'));
     this.sends.push({ input: input === null ? null : input.slice(), outputCapacity });
-    return this.sendHandler(input, outputCapacity);
+    this.#pendingSends.add(token);
+    const answer = (read: { error: Error | null; bytes?: Uint8Array }): void => {
+      if (this.#pendingSends.delete(token)) this.onBatch(buildBatch({ reads: [{ token, ...read }] }));
+    };
+    // The outcome reaches JS in a later batch, never synchronously inside send().
+    this.sendHandler(input, outputCapacity).then(
+      (r) => answer({ error: null, bytes: r.bytes.subarray(0, Math.min(r.returned, r.bytes.byteLength)) }),
+      (error: unknown) => answer({ error: error as Error }),
+    );
+  }
+
+  /** What native does before onStopped: every outcome still owed goes out in a last batch. */
+  #stop(): void {
+    this.flushOutcomes();
+    const sends = [...this.#pendingSends].map((token) => ({
+      token,
+      error: this.binding.makeError(ntError(0xc0000037, 'FilterSendMessage')),
+    }));
+    this.#pendingSends.clear();
+    if (sends.length > 0) this.onBatch(buildBatch({ reads: sends }));
+    this.stopped = true;
   }
 
   consumed(count: number): void {
@@ -236,8 +264,7 @@ export class FakePort implements NativePort {
   close(): Promise<void> {
     this.closeCalls += 1;
     if (!this.stopped) {
-      this.flushOutcomes();
-      this.stopped = true;
+      this.#stop();
       this.onStopped('closed', null);
     }
     return Promise.resolve();

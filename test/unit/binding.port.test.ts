@@ -94,6 +94,16 @@ async function open(overrides: Partial<NativeConnectOptions> = {}): Promise<Sess
   return { port, batches, stops, until };
 }
 
+/** Send outcomes (readTokens), in arrival order, with their bytes as text. */
+const sendOutcomes = (batches: NativeBatch[]) =>
+  batches.flatMap((b) =>
+    Array.from(b.readTokens, (token, i) => ({
+      token,
+      error: b.readErrors[i] ?? null,
+      text: Buffer.from(new Uint8Array(b.buffer, b.readOffsets[i]!, b.readLengths[i]!)).toString(),
+    })),
+  );
+
 const messages = (batches: NativeBatch[]) =>
   batches.flatMap((b) =>
     Array.from({ length: b.messageCount }, (_, i) => ({
@@ -172,34 +182,35 @@ describe.skipIf(skip)('NativePort data path', () => {
     await s.port.close();
   });
 
-  it('runs FilterSendMessage off the JS thread and returns a view of `returned` bytes', async () => {
+  it('starts FilterSendMessage without waiting and returns the `returned` bytes in a batch under its token', async () => {
     const s = await open();
     const conn = await host.connection(0, 4);
     const input = Buffer.from('query');
-    const pending = s.port.send(input, 32);
+    expect(s.port.send(5, input, 32)).toBeUndefined();
     input.fill(0); // the native side copied it before returning
     await conn.until(() => conn.sends.length === 1, 'a SEND');
     expect(conn.sends[0]!.input.toString()).toBe('query');
     expect(conn.sends[0]!.outputCapacity).toBe(32);
     conn.sends[0]!.complete(0, Buffer.from('answer'));
-    const result = await pending;
-    expect(result.returned).toBe(6);
-    expect(Buffer.from(result.bytes).toString()).toBe('answer');
-    expect(result.bytes.buffer.byteLength).toBe(32);
+    await s.until(() => sendOutcomes(s.batches).length === 1, 'the outcome');
+    expect(sendOutcomes(s.batches)).toEqual([{ token: 5, error: null, text: 'answer' }]);
     await s.port.close();
   });
 
-  it('rejects a failed send with the typed error and its NTSTATUS', async () => {
+  it('reports a failed send under its token with the typed error and its NTSTATUS, and no bytes', async () => {
     const s = await open();
     const conn = await host.connection(0, 4);
-    const pending = s.port.send(null, 0);
+    s.port.send(6, null, 0);
     await conn.until(() => conn.sends.length === 1, 'a SEND');
     conn.sends[0]!.complete(0xc0000022);
-    await expect(pending).rejects.toMatchObject({
-      code: 'FLTPORT_NATIVE',
-      ntstatus: 0xc0000022,
-      hresult: 0x80070005,
-    });
+    await s.until(() => sendOutcomes(s.batches).length === 1, 'the outcome');
+    expect(sendOutcomes(s.batches)).toEqual([
+      {
+        token: 6,
+        error: expect.objectContaining({ code: 'FLTPORT_NATIVE', ntstatus: 0xc0000022, hresult: 0x80070005 }),
+        text: '',
+      },
+    ]);
     await s.port.close();
   });
 });
@@ -223,7 +234,7 @@ describe.skipIf(skip)('NativePort life cycle', () => {
       detail: 'the port is closed',
     });
     expect(() => s.port.reply(1, 1n, 0, null)).toThrow(closed);
-    await expect(s.port.send(null, 0)).rejects.toEqual(closed);
+    expect(() => s.port.send(1, null, 0)).toThrow(closed);
     // Documented no-ops after close.
     expect(s.port.consumed(1)).toBeUndefined();
     expect(s.port.ref()).toBeUndefined();
@@ -231,18 +242,18 @@ describe.skipIf(skip)('NativePort life cycle', () => {
     await conn.ended;
   });
 
-  it('close() during a pending send settles both; the send fails with a numbered error', async () => {
+  it('close() during a pending send: the send fails with a numbered error, in a batch before onStopped', async () => {
     const s = await open();
     const conn = await host.connection(0, 4);
-    const send = s.port.send(Buffer.from('slow'), 16);
+    s.port.send(9, Buffer.from('slow'), 16);
     await conn.until(() => conn.sends.length === 1, 'a SEND');
-    const close = s.port.close();
-    const [sendResult, closeResult] = await Promise.allSettled([send, close]);
-    expect(closeResult.status).toBe('fulfilled');
-    expect(sendResult.status).toBe('rejected');
-    const reason = (sendResult as PromiseRejectedResult).reason as Record<string, unknown>;
-    expect(reason.code).toBe('FLTPORT_NATIVE');
-    expect(reason.hresult).toBe(0x80070006);
+    await s.port.close();
+    const outcomes = sendOutcomes(s.batches);
+    expect(outcomes).toEqual([
+      { token: 9, error: expect.objectContaining({ code: 'FLTPORT_NATIVE', hresult: 0x80070006 }), text: '' },
+    ]);
+    // In the session's last batch (onStopped comes after the last batch).
+    expect(s.batches.at(-1)!.readTokens).toContain(9);
     expect(s.stops).toEqual([{ reason: 'closed', error: null }]);
   });
 
@@ -260,6 +271,11 @@ describe.skipIf(skip)('NativePort life cycle', () => {
       hresult: 0x80070006,
       syscall: 'FilterReplyMessage',
     });
+    // A send cannot start any more: it says so at once, with what FilterSendMessage returns.
+    expect(() => s.port.send(43, null, 0)).toThrow(
+      expect.objectContaining({ ntstatus: 0xc0000037, hresult: 0x80070006, syscall: 'FilterSendMessage' }),
+    );
+    expect(conn.sends).toEqual([]);
     await s.port.close();
     expect(s.stops).toHaveLength(1);
   });
@@ -289,8 +305,9 @@ describe.skipIf(skip)('NativePort life cycle', () => {
     expect(() => s.port.reply(1, 2n ** 64n, 0, null)).toThrow(RangeError);
     expect(() => s.port.reply(1, 1n, 2 ** 32, null)).toThrow(RangeError);
     expect(() => s.port.reply(1, 1n, 0, 'x' as never)).toThrow(TypeError);
-    expect(() => s.port.send(null, -1)).toThrow(RangeError);
-    expect(() => s.port.send({} as never, 1)).toThrow(TypeError);
+    expect(() => s.port.send(-1, null, 0)).toThrow(RangeError);
+    expect(() => s.port.send(1, null, -1)).toThrow(RangeError);
+    expect(() => s.port.send(1, {} as never, 1)).toThrow(TypeError);
     expect(() => s.port.consumed(-1)).toThrow(RangeError);
     expect(conn.replies).toEqual([]);
     expect(conn.sends).toEqual([]);
