@@ -9,7 +9,8 @@
 #   4. a test tree, build/wine-lane/tree: fltport.node with the test fltlib.dll next to it
 #      (never in prebuilds/ or the package);
 #   5. fltsim-host.exe started under Wine; native/test/wine_fltlib_test.cc (the DLL at the level
-#      of the OVERLAPPED), then each test/wine/*.test.mjs under node.exe with
+#      of the OVERLAPPED) and native/test/wine_port_backend_test.cc (native/win's port backend
+#      over it), then each test/wine/*.test.mjs under node.exe with
 #      FLTPORT_ADDON_PATH=<tree>/fltport.node and FLTPORT_CONTRACT_TARGET=wine;
 #   6. the contract suite (test/contract) under Windows node.exe with vitest, target `wine`:
 #      fltsim-host-sample.exe (the sample driver) per test file, started by
@@ -177,19 +178,26 @@ build_host() {
   cmake --build "$dir" --parallel "$jobs" --target fltsim-host fltsim_fltlib &&
     node test/wine/build-sample-host.mjs "$dir/libfltsim_win32_core.a" "$lane/fltsim-host-sample.exe"
 }
-# native/test/wine_fltlib_test.cc: the DLL at the level of the OVERLAPPED. It imports
-# FLTLIB.DLL through mingw-w64's import library, as any fltlib client does; the loader takes
-# the test DLL from the program's directory.
+# The native test programs: native/test/wine_fltlib_test.cc (the DLL at the level of the
+# OVERLAPPED) and native/test/wine_port_backend_test.cc (native/win's port backend, compiled
+# with what it needs from native/core). Both import FLTLIB.DLL through mingw-w64's import
+# library, as any fltlib client does; the loader takes the test DLL from the program's
+# directory.
+native_tests=(wine_fltlib_test wine_port_backend_test)
 build_native_test() {
-  x86_64-w64-mingw32-g++-posix -std=c++17 -O2 -Wall -Wextra -Werror -Inative/test \
-    native/test/wine_fltlib_test.cc -o "$lane/wine_fltlib_test.exe" \
-    -lfltlib -static -static-libgcc -static-libstdc++
+  local cxx=(x86_64-w64-mingw32-g++-posix -std=c++17 -O2 -Wall -Wextra -Werror -Inative/test)
+  local link=(-lfltlib -static -static-libgcc -static-libstdc++)
+  "${cxx[@]}" native/test/wine_fltlib_test.cc -o "$lane/wine_fltlib_test.exe" "${link[@]}" &&
+    "${cxx[@]}" -Inative/core -Inative/win native/test/wine_port_backend_test.cc \
+      native/win/PortBackendWin.cc native/win/CompletionLoop.cc native/core/MessageBatch.cc \
+      native/core/SessionState.cc native/core/StatusTable.cc \
+      -o "$lane/wine_port_backend_test.exe" "${link[@]}"
 }
 built=1
 step "dist/ (npm run build:ts)" logged "$run_dir/build-ts.log" npm run --silent build:ts || { built=0; failures+=("build: dist/ (tsc)"); }
 step "Windows addon (build-win32.sh)" logged "$run_dir/build-addon.log" bash native/cmake/build-win32.sh || { built=0; failures+=("build: Windows fltport.node"); }
 step "fltsim-host.exe, fltsim-host-sample.exe, fltlib.dll (mingw-w64)" logged "$run_dir/build-host.log" build_host || { built=0; failures+=("build: fltsim-host.exe and fltlib.dll"); }
-step "wine_fltlib_test.exe (mingw-w64)" logged "$run_dir/build-native-test.log" build_native_test || { built=0; failures+=("build: wine_fltlib_test.exe"); }
+step "wine_fltlib_test.exe, wine_port_backend_test.exe (mingw-w64)" logged "$run_dir/build-native-test.log" build_native_test || { built=0; failures+=("build: the native test programs"); }
 if [ "$built" -eq 1 ]; then
   step "imports (static runtime)" logged "$run_dir/imports.log" bash native/cmake/check-win32-imports.sh \
     "$lane/cmake/fltsim-host.exe" "$lane/cmake/fltlib.dll" ||
@@ -213,7 +221,7 @@ mkdir -p "$tree"
 cp prebuilds/win32-x64/fltport.node "$tree/fltport.node"
 cp "$lane/cmake/fltlib.dll" "$tree/fltlib.dll"
 cp "$lane/cmake/fltsim-host.exe" "$tree/fltsim-host.exe"
-cp "$lane/wine_fltlib_test.exe" "$tree/wine_fltlib_test.exe"
+for t in "${native_tests[@]}"; do cp "$lane/$t.exe" "$tree/$t.exe"; done
 cp "$lane/fltsim-host-sample.exe" "$tree/fltsim-host-sample.exe"
 
 # ---- fltsim-host.exe -------------------------------------------------------------------------
@@ -240,12 +248,14 @@ fi
 say "$(tr -d '\r' <"$run_dir/host.out" | head -n1)"
 
 # ---- Tests -----------------------------------------------------------------------------------
-# The native test first: one line per case ("name: passed|FAILED"), turned into JUnit.
+# The native tests first: one line per case ("name: passed|FAILED"), turned into JUnit.
 xml_escape() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'; }
+# run_native_test PROGRAM CLASSNAME
 run_native_test() {
-  local log="$run_dir/wine_fltlib_test.log" xml="$run_dir/wine_fltlib_test.junit.xml" t0=$SECONDS rc
+  local program="$1" classname="$2"
+  local log="$run_dir/$program.log" xml="$run_dir/$program.junit.xml" t0=$SECONDS rc
   junit_parts+=("$xml")
-  (cd "$tree" && timeout "$file_timeout" wine ./wine_fltlib_test.exe >"$log" 2>&1 </dev/null)
+  (cd "$tree" && timeout "$file_timeout" wine "./$program.exe" >"$log" 2>&1 </dev/null)
   rc=$?
   tr -d '\r' <"$log" >"$log.tmp" && mv "$log.tmp" "$log"
   {
@@ -256,21 +266,22 @@ run_native_test() {
       name="${line%%: *}"
       result="${line##*: }"
       if [ "$result" = "passed" ]; then
-        echo "<testcase classname=\"wine.fltlib\" name=\"$name\"/>"
+        echo "<testcase classname=\"$classname\" name=\"$name\"/>"
       else
         detail="$(grep -F "FAILED" "$log" | head -n 20 | xml_escape)"
-        echo "<testcase classname=\"wine.fltlib\" name=\"$name\"><failure message=\"failed under Wine\">$detail</failure></testcase>"
+        echo "<testcase classname=\"$classname\" name=\"$name\"><failure message=\"failed under Wine\">$detail</failure></testcase>"
       fi
     done < <(grep -E '^[A-Za-z0-9_.]+: (passed|FAILED)$' "$log")
     echo '</testsuites>'
   } >"$xml"
-  say "native/test/wine_fltlib_test.cc: exit $rc ($((SECONDS - t0))s)"
+  say "native/test/$program.cc: exit $rc ($((SECONDS - t0))s)"
   sed 's/^/  /' "$log"
   if [ "$rc" -ne 0 ] && ! grep -q 'FAILED$' "$log"; then
-    failures+=("wine_fltlib_test.exe ran to completion (exit $rc)")
+    failures+=("$program.exe ran to completion (exit $rc)")
   fi
 }
-run_native_test
+run_native_test wine_fltlib_test wine.fltlib
+run_native_test wine_port_backend_test wine.port_backend
 
 if [ -n "${FLTPORT_WINE_TESTS:-}" ]; then
   read -r -a tests <<<"$FLTPORT_WINE_TESTS"

@@ -26,7 +26,8 @@ class CompletionLoop {
   // GetQueuedCompletionStatusEx's batch: 64 entries (1.5 KiB on the stack) is what System
   // Informer and libuv use; more rarely helps since one batch is one JS callback anyway.
   static constexpr ULONG kMaxPackets = 64;
-  // Reserved for wake packets; backends use small keys for their handles.
+  // Reserved for wake packets; backends use small keys for their handles (and for packets
+  // they post themselves).
   static constexpr ULONG_PTR kWakeKey = ~ULONG_PTR(0);
 
   class Handler {
@@ -57,6 +58,10 @@ class CompletionLoop {
   // Owner's thread, once.
   core::Status Start(Handler* handler);
 
+  // Owner's thread, after Create(): the completion port itself, for a handler whose other
+  // threads post their own packets (PostQueuedCompletionStatus with a key of the handler's).
+  // Valid until ClosePort(): whoever posts must know the loop is still running.
+  HANDLE port() const { return port_.get(); }
   // Any thread: have the loop thread call OnPackets soon. Harmless after the thread ended
   // (the packet is never read) and after ClosePort() (nothing is posted).
   void Wake();

@@ -11,13 +11,16 @@
 //   FilterReplyMessage, turns each wake-up into one MessageBatch, and is the only thread
 //   that touches the receive slots, the ReceiveWindow's arming side and the batch;
 // - any thread may call Reply() (queued to the I/O thread), Consumed() (JS thread), Close();
-// - Send() runs FilterSendMessage on the worker thread that calls it.
+// - Send() runs FilterSendMessage on the worker thread that calls it;
+// - SendAsync() (any thread) runs it on the Windows thread pool, whose callback posts the
+//   finished request to the completion port: the I/O thread folds it into its batch.
 #include <algorithm>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <new>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -40,6 +43,8 @@ using core::SessionPhase;
 using core::Status;
 
 constexpr ULONG_PTR kReceiveKey = 1;  // packets of FilterGetMessage on our port handle
+constexpr ULONG_PTR kSendKey = 2;     // SendAsync's finished requests, posted by the pool
+constexpr char kSendCall[] = "FilterSendMessage";
 constexpr uint32_t kHeaderSize = sizeof(FILTER_MESSAGE_HEADER);
 constexpr uint32_t kMaxConcurrency = 1024;  // PortOptions' documented range; System Informer's cap
 constexpr uint32_t kMaxBufferSize = 1u << 30;  // keeps the 8-byte rounding below free of overflow
@@ -75,6 +80,142 @@ struct PendingReply {
   Status error;                        // set when the reply could not even be built
 };
 
+// Send() and SendAsync(): the rule both apply before any I/O.
+Status CheckSendBuffers(bool in_null, uint32_t in_len, bool out_null, uint32_t out_cap) {
+  if ((in_null && in_len != 0) || (out_null && out_cap != 0)) {
+    return Status::Argument("a null buffer with a non-zero length", kSendCall);
+  }
+  return Status::Ok();
+}
+
+// Send() and SendAsync(): what a send on a closed port returns.
+Status PortClosed() {
+  Status closed = Status::FromWin32(ERROR_INVALID_HANDLE, kSendCall);
+  closed.detail = "the port was closed";
+  return closed;
+}
+
+// Send() and SendAsync(), on the thread that runs the call: FilterSendMessage, which runs the
+// driver's MessageNotify in this thread before returning (spec §5.2).
+Status CallFilterSendMessage(HANDLE port, const uint8_t* in, uint32_t in_len, uint8_t* out,
+                             uint32_t out_cap, uint32_t* bytes_returned) {
+  DWORD returned = 0;
+  const HRESULT hr = ::FilterSendMessage(port, in_len ? const_cast<uint8_t*>(in) : nullptr,
+                                         in_len, out_cap ? out : nullptr, out_cap, &returned);
+  // The count is whatever the driver set in *ReturnOutputBufferLength; a driver bug must not
+  // make JS read past the output buffer.
+  if (returned > out_cap) {
+    return Status::Protocol("the driver returned " + Num(returned) + " bytes for a " +
+                                Num(out_cap) + "-byte output buffer",
+                            kSendCall);
+  }
+  *bytes_returned = returned;  // also on warnings such as STATUS_BUFFER_OVERFLOW
+  return Status::FromHresult(static_cast<uint32_t>(hr), kSendCall);
+}
+
+class AsyncSends;
+
+// One SendAsync: copies of the buffers, a lease that keeps hPort open while the driver runs,
+// and the outcome. Owned by its pool callback while the call runs, then by the completion
+// packet the callback posts (the I/O thread frees it), or freed by the callback itself when
+// the session ended first.
+struct AsyncSend {
+  uint64_t token = 0;
+  SharedHandle::Lease port;
+  std::unique_ptr<uint64_t[]> in;   // 8-aligned, like the receive buffers; null when empty
+  uint32_t in_len = 0;
+  std::unique_ptr<uint64_t[]> out;  // null for a NULL (or empty) lpOutBuffer
+  uint32_t out_cap = 0;
+  std::shared_ptr<AsyncSends> owner;
+  Status status;          // written by the pool callback
+  uint32_t returned = 0;  // written by the pool callback
+  bool finished = false;  // guarded by the owner's mutex: the callback returned
+
+  const uint8_t* out_bytes() const { return reinterpret_cast<const uint8_t*>(out.get()); }
+};
+
+// The SendAsync requests of one session not yet folded into a batch. Shared by the backend
+// and every request (std::shared_ptr), so that a FilterSendMessage that returns after the
+// session ended touches neither the backend nor a closed completion port: nothing waits for a
+// driver's MessageNotify, as with Send() (SharedHandle).
+class AsyncSends {
+ public:
+  explicit AsyncSends(HANDLE io_port) : io_port_(io_port) {}
+
+  // Any thread, before the request is submitted: false once Close() ran.
+  bool Add(AsyncSend* send) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return false;
+    tracked_.insert(send);
+    return true;
+  }
+  // Any thread: the request could not be submitted after all; the caller still owns it.
+  void Remove(AsyncSend* send) {
+    std::lock_guard<std::mutex> lock(mu_);
+    tracked_.erase(send);
+  }
+  // Pool thread, once FilterSendMessage returned: post the request to the I/O thread, or free
+  // it when the session ended while the driver ran.
+  void Finish(AsyncSend* send) {
+    std::unique_ptr<AsyncSend> late;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (closed_) {
+        late.reset(send);  // Close() already answered it; freed outside the lock
+      } else {
+        send->finished = true;
+        // A failed post leaves it tracked and finished: Close() folds it, so it is late but
+        // never lost.
+        ::PostQueuedCompletionStatus(io_port_, 0, kSendKey, reinterpret_cast<OVERLAPPED*>(send));
+      }
+    }
+  }
+  // I/O thread: a posted request came out of the completion port.
+  std::unique_ptr<AsyncSend> Take(OVERLAPPED* packet) {
+    auto* send = reinterpret_cast<AsyncSend*>(packet);
+    std::lock_guard<std::mutex> lock(mu_);
+    tracked_.erase(send);
+    return std::unique_ptr<AsyncSend>(send);
+  }
+  // I/O thread, as it builds its last batch (or its loop failed): refuse further requests;
+  // hand back those finished but never dequeued (their packets will not be read) and the
+  // tokens of those still at the driver (their callbacks free them).
+  void Close(std::vector<std::unique_ptr<AsyncSend>>* finished, std::vector<uint64_t>* running) {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    for (AsyncSend* send : tracked_) {
+      if (send->finished) {
+        finished->emplace_back(send);
+      } else {
+        running->push_back(send->token);
+      }
+    }
+    tracked_.clear();
+  }
+
+ private:
+  std::mutex mu_;
+  // Open until Close(), which the I/O thread runs before it ends; the completion port is
+  // closed only after that (PortBackendWin::Close joins first).
+  const HANDLE io_port_;
+  bool closed_ = false;                       // guarded by mu_
+  std::unordered_set<AsyncSend*> tracked_;    // guarded by mu_
+};
+
+// Pool thread (TrySubmitThreadpoolCallback).
+void CALLBACK RunAsyncSend(PTP_CALLBACK_INSTANCE instance, void* context) {
+  auto* send = static_cast<AsyncSend*>(context);
+  // A driver may hold the call as long as it likes: let the pool add threads meanwhile.
+  ::CallbackMayRunLong(instance);
+  uint8_t* out = send->out ? reinterpret_cast<uint8_t*>(send->out.get()) : nullptr;
+  send->status = CallFilterSendMessage(send->port->get(), reinterpret_cast<uint8_t*>(send->in.get()),
+                                       send->in_len, out, send->out_cap, &send->returned);
+  send->port.reset();  // hPort may close now, if Close() dropped the backend's reference
+  // Finish may free `send`, and with it a share of the table: keep one while it runs.
+  std::shared_ptr<AsyncSends> owner = send->owner;
+  owner->Finish(send);
+}
+
 class PortBackendWin final : public core::PortBackend, private CompletionLoop::Handler {
  public:
   PortBackendWin(const core::PortOptions& options, core::PortEvents* events)
@@ -91,6 +232,8 @@ class PortBackendWin final : public core::PortBackend, private CompletionLoop::H
              size_t payload_len) override;
   Status Send(const uint8_t* in, uint32_t in_len, uint8_t* out, uint32_t out_cap,
               uint32_t* bytes_returned) override;
+  Status SendAsync(uint64_t token, const uint8_t* in, uint32_t in_len, uint32_t out_cap,
+                   bool out_null) override;
   void Consumed(uint32_t count) override;
   void Close() override;
 
@@ -105,6 +248,8 @@ class PortBackendWin final : public core::PortBackend, private CompletionLoop::H
   void ArmIdleSlots();
   bool Arm(ReceiveSlot* slot);
   void ExecuteReplies(std::vector<PendingReply> replies);
+  void FoldSend(std::unique_ptr<AsyncSend> send);
+  void SettleSends();
   void BeginStop(core::StopReason reason, Status status);
   void Fault(uint32_t required_size, Status status);
   core::MessageBatch* BatchWithRoom(size_t bytes);
@@ -118,6 +263,7 @@ class PortBackendWin final : public core::PortBackend, private CompletionLoop::H
   SharedHandle port_;           // Send()'s borrowed handle; Close() drops it
   HANDLE io_port_ = nullptr;    // the same handle for the I/O thread, which ends before Close() drops it
   HandoffQueue<PendingReply> replies_;
+  std::shared_ptr<AsyncSends> sends_;  // created with the completion port
 
   // I/O thread only (and Close(), after the I/O thread ended).
   std::vector<std::unique_ptr<ReceiveSlot>> slots_;
@@ -204,6 +350,7 @@ Status PortBackendWin::Open(const core::PortOptions& options) {
   }
   io_port_ = handle.get();
   port_.Adopt(std::move(handle));
+  sends_ = std::make_shared<AsyncSends>(loop_.port());
   batch_ = std::make_unique<core::MessageBatch>();
   state_.TryTransition(SessionPhase::kOpen);
   // The I/O thread arms the first receives itself (OnPackets with no packets): arming stays
@@ -252,31 +399,49 @@ void PortBackendWin::Reply(uint64_t token, uint64_t message_id, int32_t status,
 
 Status PortBackendWin::Send(const uint8_t* in, uint32_t in_len, uint8_t* out, uint32_t out_cap,
                             uint32_t* bytes_returned) {
-  static constexpr char kSend[] = "FilterSendMessage";
-  if (bytes_returned == nullptr) return Status::Argument("bytes_returned is null", kSend);
+  if (bytes_returned == nullptr) return Status::Argument("bytes_returned is null", kSendCall);
   *bytes_returned = 0;
-  if ((in == nullptr && in_len != 0) || (out == nullptr && out_cap != 0)) {
-    return Status::Argument("a null buffer with a non-zero length", kSend);
-  }
+  Status status = CheckSendBuffers(in == nullptr, in_len, out == nullptr, out_cap);
+  if (!status.ok()) return status;
   SharedHandle::Lease port = port_.Borrow();
-  if (!port) {
-    Status closed = Status::FromWin32(ERROR_INVALID_HANDLE, kSend);
-    closed.detail = "the port was closed";
-    return closed;
+  if (!port) return PortClosed();
+  return CallFilterSendMessage(port->get(), in, in_len, out, out_cap, bytes_returned);
+}
+
+Status PortBackendWin::SendAsync(uint64_t token, const uint8_t* in, uint32_t in_len,
+                                 uint32_t out_cap, bool out_null) {
+  Status status = CheckSendBuffers(in == nullptr, in_len, out_null, out_cap);
+  if (status.ok() && (in_len > kMaxBufferSize || out_cap > kMaxBufferSize)) {
+    status = Status::Argument("FilterSendMessage buffers above 2^30 bytes", kSendCall);
   }
-  DWORD returned = 0;
-  // Runs the driver's MessageNotify in this thread before returning (spec §5.2).
-  const HRESULT hr = ::FilterSendMessage(port->get(), in_len ? const_cast<uint8_t*>(in) : nullptr,
-                                         in_len, out_cap ? out : nullptr, out_cap, &returned);
-  // The count is whatever the driver set in *ReturnOutputBufferLength; a driver bug must not
-  // make JS read past the output buffer.
-  if (returned > out_cap) {
-    return Status::Protocol("the driver returned " + Num(returned) + " bytes for a " +
-                                Num(out_cap) + "-byte output buffer",
-                            kSend);
+  if (!status.ok()) return status;
+  SharedHandle::Lease port = port_.Borrow();
+  if (!port) return PortClosed();
+  auto send = std::make_unique<AsyncSend>();
+  send->token = token;
+  send->port = std::move(port);
+  send->in_len = in_len;
+  send->out_cap = out_cap;
+  send->owner = sends_;
+  if (in_len) send->in = AllocateWords(in_len);
+  if (out_cap) send->out = AllocateWords(out_cap);
+  if ((in_len && !send->in) || (out_cap && !send->out)) {
+    return Status::FromHresult(core::hr::kOutOfMemory, kSendCall);
   }
-  *bytes_returned = returned;  // also on warnings such as STATUS_BUFFER_OVERFLOW
-  return Status::FromHresult(static_cast<uint32_t>(hr), kSend);
+  if (in_len) std::memcpy(send->in.get(), in, in_len);  // JS may change its buffer meanwhile
+  if (state_.phase() != SessionPhase::kOpen || !sends_->Add(send.get())) {
+    // The session's last batch is built or being built: no outcome could reach the caller.
+    status = Status::FromHresult(core::hr::kInvalidHandle, kSendCall);
+    status.detail = "the session has ended";
+    return status;
+  }
+  if (!::TrySubmitThreadpoolCallback(&RunAsyncSend, send.get(), nullptr)) {
+    status = Status::FromWin32(::GetLastError(), "TrySubmitThreadpoolCallback");
+    sends_->Remove(send.get());
+    return status;
+  }
+  (void)send.release();  // RunAsyncSend owns it now
+  return Status::Ok();
 }
 
 void PortBackendWin::Consumed(uint32_t count) {
@@ -299,7 +464,10 @@ void PortBackendWin::Close() {
   // OnStopped, and ends. Only then are the handles closed and the buffers freed (G12).
   loop_.Wake();
   loop_.Join();
-  port_.Reset();      // CloseHandle(hPort) now, or when the last Send() in flight returns
+  // The I/O thread closed sends_ as it ended: a SendAsync still at the driver was answered
+  // 0x80070006 and will post nothing. CloseHandle(hPort) now, or when the last Send() or
+  // SendAsync() in flight returns (their leases).
+  port_.Reset();
   loop_.ClosePort();  // CloseHandle(completion port)
   io_port_ = nullptr;
   if (kernel_may_own_slots_) {
@@ -314,10 +482,14 @@ bool PortBackendWin::OnPackets(const OVERLAPPED_ENTRY* entries, ULONG count,
                                DWORD* /*next_wait_ms: every receive completes a packet*/) {
   for (ULONG i = 0; i < count; ++i) {
     const OVERLAPPED_ENTRY& entry = entries[i];
-    if (entry.lpCompletionKey != kReceiveKey || entry.lpOverlapped == nullptr) continue;
-    // Only this thread issues overlapped I/O on the port handle, and only with slots.
-    auto* slot = CONTAINING_RECORD(entry.lpOverlapped, ReceiveSlot, overlapped);
-    HandleReceive(slot, entry.dwNumberOfBytesTransferred);
+    if (entry.lpOverlapped == nullptr) continue;
+    if (entry.lpCompletionKey == kSendKey) {
+      FoldSend(sends_->Take(entry.lpOverlapped));
+    } else if (entry.lpCompletionKey == kReceiveKey) {
+      // Only this thread issues overlapped I/O on the port handle, and only with slots.
+      auto* slot = CONTAINING_RECORD(entry.lpOverlapped, ReceiveSlot, overlapped);
+      HandleReceive(slot, entry.dwNumberOfBytesTransferred);
+    }
   }
   if (!stopping_ && state_.phase() == SessionPhase::kClosing) {
     BeginStop(core::StopReason::kClosed, Status::Ok());
@@ -327,7 +499,10 @@ bool PortBackendWin::OnPackets(const OVERLAPPED_ENTRY* entries, ULONG count,
   if (!stopping_) ArmIdleSlots();
 
   const bool finished = stopping_ && window_.armed() == 0;
-  if (finished) ExecuteReplies(replies_.CloseAndTakeAll());
+  if (finished) {
+    ExecuteReplies(replies_.CloseAndTakeAll());
+    SettleSends();
+  }
   Flush();
   if (!finished) return true;
   events_->OnStopped(stop_reason_, stop_status_);
@@ -444,6 +619,27 @@ void PortBackendWin::ExecuteReplies(std::vector<PendingReply> replies) {
   }
 }
 
+void PortBackendWin::FoldSend(std::unique_ptr<AsyncSend> send) {
+  // A failure, a warning included, carries no bytes (PortBackend.h): AppendRead drops them.
+  const uint32_t bytes = send->status.ok() ? send->returned : 0;
+  BatchWithRoom(bytes)->AppendRead(send->token, std::move(send->status), send->out_bytes(), bytes);
+}
+
+// The session's last batch: every SendAsync is answered in it. Sends are not drained (a
+// driver's MessageNotify may take any time); those still at the driver fail as
+// FilterSendMessage does on a dead port.
+void PortBackendWin::SettleSends() {
+  std::vector<std::unique_ptr<AsyncSend>> finished;
+  std::vector<uint64_t> running;
+  sends_->Close(&finished, &running);
+  for (auto& send : finished) FoldSend(std::move(send));
+  for (uint64_t token : running) {
+    Status status = Status::FromHresult(core::hr::kInvalidHandle, kSendCall);
+    status.detail = "the session ended while the driver ran this send";
+    BatchWithRoom(0)->AppendRead(token, std::move(status), nullptr, 0);
+  }
+}
+
 void PortBackendWin::BeginStop(core::StopReason reason, Status status) {
   if (stopping_) return;  // the first reason is the one reported
   stopping_ = true;
@@ -478,6 +674,7 @@ void PortBackendWin::OnLoopFailed(const Status& status) {
   kernel_may_own_slots_ = window_.armed() > 0;
   if (!stopping_) BeginStop(core::StopReason::kFailed, status);
   ExecuteReplies(replies_.CloseAndTakeAll());
+  SettleSends();
   Flush();
   events_->OnStopped(stop_reason_, stop_status_);
 }
