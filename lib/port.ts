@@ -3,7 +3,8 @@
 // One Port owns one connection at a time (a "session": one NativePort). Native code hands
 // over batches on the JS thread; each message goes to a bounded queue and from there to the
 // port's single consumer (an async iterator or serve()). Replies are sized and checked here,
-// before any native call, and their kernel outcomes come back in later batches by token.
+// before any native call; their kernel outcomes, and those of send(), come back in later
+// batches by token.
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 
