@@ -11,6 +11,9 @@ export interface OneShot {
   reject(error: unknown): void;
 }
 
+const resolveWith = (entry: OneShot, bytes: Uint8Array): void => entry.resolve(bytes);
+const rejectWith = (entry: OneShot, error: Error): void => entry.reject(error);
+
 /** The pending requests of one mailslot or port, by token. */
 export class OneShots<E extends OneShot> {
   /** Names a request in errors, e.g. `mailslot \\.\mailslot\x: read`. */
@@ -41,8 +44,8 @@ export class OneShots<E extends OneShot> {
    */
   settle(
     batch: NativeBatch,
-    done: (entry: E, bytes: Uint8Array) => void = (entry, bytes) => entry.resolve(bytes),
-    failed: (entry: E, error: Error) => void = (entry, error) => entry.reject(error),
+    done: (entry: E, bytes: Uint8Array) => void = resolveWith,
+    failed: (entry: E, error: Error) => void = rejectWith,
   ): void {
     for (let i = 0; i < batch.readTokens.length; i++) {
       const token = batch.readTokens[i] ?? 0;
