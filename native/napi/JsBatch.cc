@@ -72,10 +72,20 @@ Napi::Object JsBatch::New(Napi::Env env, std::unique_ptr<core::MessageBatch> bat
   const size_t lengths_at = offsets_at + 4 * n;
   const size_t read_offsets_at = lengths_at + 4 * n;
   const size_t read_lengths_at = read_offsets_at + 4 * k;
-  const size_t total = read_lengths_at + 4 * k;
+  const size_t columns_end = read_lengths_at + 4 * k;
+
+  // Small payloads travel in the columns' buffer, 8-aligned after them (payload offsets are
+  // 8-aligned within the batch, so they stay so); large ones keep their own buffer.
+  const size_t payload_bytes = batch->bytes().size();
+  const bool copy = payload_bytes <= kAdoptAbove;
+  const size_t payload_at = copy ? (columns_end + 7) & ~size_t(7) : 0;
+  const size_t total = copy ? payload_at + payload_bytes : columns_end;
 
   Napi::ArrayBuffer columns = Napi::ArrayBuffer::New(env, total);
   uint8_t* base = static_cast<uint8_t*>(columns.Data());
+  if (copy && payload_bytes != 0) std::memcpy(base + payload_at, batch->bytes().data(), payload_bytes);
+  // The columns of one wake-up's batch are a few MB at most: offset + shift stays a u32.
+  const auto shift = static_cast<uint32_t>(payload_at);
   auto* ids = reinterpret_cast<uint64_t*>(base + ids_at);
   auto* reply_tokens = reinterpret_cast<double*>(base + reply_tokens_at);
   auto* read_tokens = reinterpret_cast<double*>(base + read_tokens_at);
@@ -88,7 +98,7 @@ Napi::Object JsBatch::New(Napi::Env env, std::unique_ptr<core::MessageBatch> bat
   for (size_t i = 0; i < n; ++i) {
     ids[i] = messages[i].message_id;
     reply_lengths[i] = messages[i].reply_length;
-    offsets[i] = messages[i].offset;
+    offsets[i] = messages[i].offset + shift;
     lengths[i] = messages[i].length;
   }
 
@@ -102,7 +112,7 @@ Napi::Object JsBatch::New(Napi::Env env, std::unique_ptr<core::MessageBatch> bat
   Napi::Array read_errors = Napi::Array::New(env, k);
   for (size_t i = 0; i < k; ++i) {
     read_tokens[i] = static_cast<double>(reads[i].token);
-    read_offsets[i] = reads[i].offset;
+    read_offsets[i] = reads[i].offset + shift;
     read_lengths[i] = reads[i].length;
     read_errors.Set(static_cast<uint32_t>(i),
                     reads[i].status.ok()
@@ -124,8 +134,8 @@ Napi::Object JsBatch::New(Napi::Env env, std::unique_ptr<core::MessageBatch> bat
   Napi::Value read_token_view = View<double>(env, columns, read_tokens_at, k, napi_float64_array);
   Napi::Value read_offset_view = View<uint32_t>(env, columns, read_offsets_at, k, napi_uint32_array);
   Napi::Value read_length_view = View<uint32_t>(env, columns, read_lengths_at, k, napi_uint32_array);
-  // Last: from here the batch belongs to the ArrayBuffer.
-  Napi::ArrayBuffer payload = AdoptBytes(env, std::move(batch));
+  // Last: from here a large batch belongs to its own ArrayBuffer; a copied one is freed.
+  Napi::ArrayBuffer payload = copy ? columns : AdoptBytes(env, std::move(batch));
 
   // One napi call with plain data properties: every batch object gets the same shape. The
   // names are this environment's cached strings; UTF-8 names only if the instance data is

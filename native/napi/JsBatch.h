@@ -1,9 +1,11 @@
 // A core::MessageBatch as the NativeBatch object of lib/binding.ts.
 //
-// Zero copy for payloads: the batch's byte vector becomes the storage of one external
-// ArrayBuffer whose finalizer deletes the batch; JS takes Uint8Array views into it. The
-// numeric columns (ids, lengths, offsets, tokens) share a second, small ArrayBuffer, so a
-// batch costs two buffers and a handful of views whatever its message count.
+// One ArrayBuffer per batch, whatever its message count: the numeric columns (ids, lengths,
+// offsets, tokens) first, then the payloads, copied once; JS takes views into it. A batch
+// whose payloads exceed kAdoptAbove bytes is not copied: its byte vector becomes the storage
+// of a second, external ArrayBuffer whose finalizer deletes the batch. Below that the copy is
+// cheaper than an external buffer (a global handle, a weak callback, a finalizer run later
+// and a sweep per batch: measured in docs/benchmarks.md).
 //
 // Threads: JS thread only.
 #pragma once
@@ -18,6 +20,9 @@ namespace fltport::napi {
 
 class JsBatch {
  public:
+  // Payload bytes above which a batch's buffer is adopted rather than copied.
+  static constexpr size_t kAdoptAbove = 64 * 1024;
+
   // JS thread. Takes ownership of `batch`.
   static Napi::Object New(Napi::Env env, std::unique_ptr<core::MessageBatch> batch);
 

@@ -128,6 +128,31 @@ describe.skipIf(skip)('NativePort data path', () => {
     expect(s.stops).toEqual([{ reason: 'closed', error: null }]);
   });
 
+  it('copies a batch of up to 64 KiB of payload into its columns\' buffer; a larger one keeps its own', async () => {
+    const s = await open({ concurrency: 2, initialBufferSize: 80 * 1024, maxMessageSize: 128 * 1024 });
+    const conn = await host.connection(0, 2);
+    const small = Buffer.alloc(1000, 0x5a);
+    const large = Buffer.alloc(70 * 1024, 0xa5);
+    conn.deliver(small);
+    await s.until(() => messages(s.batches).length === 1, 'the small message');
+    await conn.until(() => conn.pendingGets >= 2, 'the re-armed GET');
+    conn.deliver(large);
+    await s.until(() => messages(s.batches).length === 2, 'the large message');
+    const [a, b] = s.batches;
+    // Small: one ArrayBuffer holds the columns and, 8-aligned after them, the payload.
+    expect(a!.ids.buffer).toBe(a!.buffer);
+    expect(a!.offsets[0]! % 8).toBe(0);
+    expect(a!.offsets[0]!).toBeGreaterThanOrEqual(a!.ids.byteLength + 12);
+    expect(a!.buffer.byteLength).toBe(a!.offsets[0]! + 1000);
+    expect(Buffer.from(a!.buffer, a!.offsets[0]!, a!.lengths[0]!).equals(small)).toBe(true);
+    // Large: the native buffer is adopted (no copy): payload at offset 0 of its own buffer.
+    expect(b!.ids.buffer).not.toBe(b!.buffer);
+    expect(b!.offsets[0]).toBe(0);
+    expect(b!.buffer.byteLength).toBe(70 * 1024);
+    expect(Buffer.from(b!.buffer, b!.offsets[0]!, b!.lengths[0]!).equals(large)).toBe(true);
+    await s.port.close();
+  });
+
   it('holds deliveries that beat connect() until it resolved, in order', async () => {
     await host.close();
     // The host answers every GET at once: messages reach the addon while connect() is still
