@@ -26,10 +26,10 @@ class JsBatch {
   // JS thread. Takes ownership of `batch`.
   static Napi::Object New(Napi::Env env, std::unique_ptr<core::MessageBatch> batch);
 
-  // JS thread (module initialization). The batch object's property names as one array of
-  // strings, created once per environment and held by the Addon (Node-API 8 cannot reference
-  // a string itself), so New() reuses them instead of looking up 13 UTF-8 names per batch.
-  static Napi::Object NewKeys(Napi::Env env);
+  // JS thread (module initialization). The JS function that makes the batch object (an
+  // object literal: one map, no per-property work from C++), compiled once per environment
+  // and held by the Addon.
+  static Napi::Function NewFactory(Napi::Env env);
 
  private:
   // JS thread. The payload ArrayBuffer; owns `batch` from here on (or copies and frees it

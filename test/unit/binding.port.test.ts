@@ -122,6 +122,13 @@ describe.skipIf(skip)('NativePort data path', () => {
     expect(b.replyTokens).toBeInstanceOf(Float64Array);
     expect(b.readTokens).toHaveLength(0);
     expect(b.faults).toEqual([]);
+    // One shape for every batch (an object literal made by the addon's factory), and empty
+    // columns are shared frozen empties rather than new arrays per batch.
+    expect(Object.keys(b)).toEqual([
+      'buffer', 'messageCount', 'ids', 'replyLengths', 'offsets', 'lengths', 'replyTokens',
+      'replyErrors', 'readTokens', 'readErrors', 'readOffsets', 'readLengths', 'faults',
+    ]);
+    expect(Object.isFrozen(b.faults) && Object.isFrozen(b.replyTokens) && Object.isFrozen(b.readLengths)).toBe(true);
     // Payloads are 8-aligned inside the shared buffer.
     for (const batch of s.batches) for (const off of batch.offsets) expect(off % 8).toBe(0);
     await s.port.close();
@@ -150,6 +157,9 @@ describe.skipIf(skip)('NativePort data path', () => {
     expect(b!.offsets[0]).toBe(0);
     expect(b!.buffer.byteLength).toBe(70 * 1024);
     expect(Buffer.from(b!.buffer, b!.offsets[0]!, b!.lengths[0]!).equals(large)).toBe(true);
+    // Neither batch carries outcomes: both hold the same shared empty columns.
+    expect(b!.replyTokens).toBe(a!.replyTokens);
+    expect(b!.readErrors).toBe(a!.readErrors);
     await s.port.close();
   });
 
