@@ -250,6 +250,7 @@ type End = { kind: 'closed' } | { kind: 'error'; error: Error };
 interface Waiter<T> {
   resolve(value: T | null): void;
   reject(error: unknown): void;
+  signal: AbortSignal | undefined;
 }
 
 /**
@@ -264,9 +265,32 @@ export class MessageQueue<T> {
   #end: End | undefined;
   #errorDelivered = false;
   readonly #onTake: (item: T) => void;
+  /**
+   * The signal the queue listens to for its waiters. A consumer passes the same signal to
+   * every take(), so the listener is added once per consumer, not once per wait (an
+   * EventTarget listener costs more than the rest of a take).
+   */
+  #listened: AbortSignal | undefined;
+  readonly #onAbort = (): void => {
+    const signal = this.#listened as AbortSignal;
+    this.#listened = undefined;
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      const waiter = this.#waiters[i] as Waiter<T>;
+      if (waiter.signal !== signal) continue;
+      this.#waiters.splice(i, 1);
+      waiter.reject(abortErrorFrom(signal, 'Waiting for a message'));
+    }
+  };
 
   constructor(onTake: (item: T) => void) {
     this.#onTake = onTake;
+  }
+
+  #listen(signal: AbortSignal): void {
+    if (signal === this.#listened) return;
+    this.#listened?.removeEventListener('abort', this.#onAbort);
+    this.#listened = signal;
+    signal.addEventListener('abort', this.#onAbort, { once: true });
   }
 
   get length(): number {
@@ -335,24 +359,9 @@ export class MessageQueue<T> {
       return Promise.resolve(null);
     }
     if (signal?.aborted) return Promise.reject(abortErrorFrom(signal, 'Waiting for a message'));
+    if (signal !== undefined) this.#listen(signal);
     return new Promise<T | null>((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = this.#waiters.indexOf(waiter);
-        if (i >= 0) this.#waiters.splice(i, 1);
-        reject(abortErrorFrom(signal as AbortSignal, 'Waiting for a message'));
-      };
-      const waiter: Waiter<T> = {
-        resolve: (v) => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve(v);
-        },
-        reject: (e) => {
-          signal?.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      };
-      this.#waiters.push(waiter);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.push({ resolve, reject, signal });
     });
   }
 }

@@ -54,6 +54,36 @@ export interface ServeHost<M, R> {
 const STATUS_UNSUCCESSFUL = 0xc0000001 | 0;
 const TIMED_OUT = Symbol('timed out');
 
+type Outcome<R> = { ok: true; value: R | undefined } | { ok: false; error: unknown };
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+
+/**
+ * A handler's context. Its AbortController is made only when the handler reads `signal`: one
+ * per message (an EventTarget) would cost more than the rest of the dispatch.
+ */
+class HandlerContext implements ServeContext {
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
 /** @internal Port.serve's body. */
 export async function runServe<M, R>(host: ServeHost<M, R>, handler: ServeHandler<M, R>, options?: ServeOptions<R>): Promise<void> {
   let opts: Record<string, unknown>;
@@ -105,14 +135,45 @@ export async function runServe<M, R>(host: ServeHost<M, R>, handler: ServeHandle
   const quiet = (error: unknown): boolean =>
     (error instanceof ClosedError || error instanceof DisconnectedError) && !(error instanceof LateReplyError);
 
-  const replyDefault = async (message: PortMessage<M, R>): Promise<void> => {
-    if (!message.expectsReply || message.replied) return;
-    try {
-      if (hasDefault) await message.reply(defaultReply, { status: defaultStatus });
-      else await message.replyBytes(new Uint8Array(0), { status: defaultStatus });
-    } catch (error) {
+  // A handler's slot frees as soon as its reply is sent: the kernel's outcome of the reply
+  // (FilterReplyMessage) comes later and only matters when it is a failure, which is reported.
+  // serve() still settles only after every outcome is in.
+  let settling = 0;
+  let allSettled: (() => void) | undefined;
+  const settled = (): void => {
+    settling -= 1;
+    if (settling === 0) allSettled?.();
+  };
+  const watch = (sent: Promise<void>, message: PortMessage<M, R>): void => {
+    settling += 1;
+    sent.then(settled, (error: unknown) => {
+      settled();
       if (!quiet(error)) report(error, message);
+    });
+  };
+
+  // Sends the default reply unless the message is answered or expects none.
+  const replyDefault = (message: PortMessage<M, R>): void => {
+    if (!message.expectsReply || message.replied) return;
+    const sent = hasDefault ? message.reply(defaultReply, { status: defaultStatus }) : message.replyBytes(new Uint8Array(0), { status: defaultStatus });
+    watch(sent, message);
+  };
+
+  // Sends the handler's reply. One refused before it reached the kernel (too large, the codec
+  // refused it) leaves the message unanswered, so the default reply answers it.
+  const replyWith = (message: PortMessage<M, R>, value: R): void => {
+    const sent = message.reply(value);
+    if (message.replied) {
+      watch(sent, message);
+      return;
     }
+    settling += 1;
+    sent.then(settled, (error: unknown) => {
+      settled();
+      report(error, message);
+      host.countHandlerError();
+      replyDefault(message);
+    });
   };
 
   const stop = new AbortController();
@@ -125,23 +186,69 @@ export async function runServe<M, R>(host: ServeHost<M, R>, handler: ServeHandle
   // One stop listener for every running handler, not one each: an EventTarget listener per
   // message costs more than the rest of the dispatch, and more than 10 at once (concurrency > 10)
   // set off MaxListenersExceededWarning.
-  const running = new Set<AbortController>();
+  const running = new Set<HandlerContext>();
   stop.signal.addEventListener(
     'abort',
     () => {
-      for (const perMessage of running) perMessage.abort(abortErrorFrom(stop.signal, 'serve()'));
+      for (const context of running) context.abort(abortErrorFrom(stop.signal, 'serve()'));
     },
     { once: true },
   );
 
-  const handle = async (message: PortMessage<M, R>): Promise<void> => {
-    const perMessage = new AbortController();
-    running.add(perMessage);
+  // What the handler's outcome means for its message (the handler has finished).
+  const finish = (message: PortMessage<M, R>, outcome: Outcome<R>): void => {
+    if (!outcome.ok) {
+      host.countHandlerError();
+      report(outcome.error, message);
+      replyDefault(message);
+      return;
+    }
+    if (!message.expectsReply || message.replied) return;
+    if (outcome.value === undefined) {
+      if (host.hasReplyCodec) {
+        host.countHandlerError();
+        report(
+          new FltportError(
+            'FLTPORT_INVALID_STATE',
+            `serve(): the handler returned nothing for message ${message.id}, which expects a reply; the default reply was sent`,
+          ),
+          message,
+        );
+        replyDefault(message);
+        return;
+      }
+      // A raw port: nothing means an empty, successful reply (status only).
+      watch(message.replyBytes(new Uint8Array(0)), message);
+      return;
+    }
+    replyWith(message, outcome.value);
+  };
+
+  // Runs one handler. A handler that returns a value (not a promise) is finished, and its
+  // reply sent, in the same turn: undefined is returned then, and the slot is free at once.
+  const handle = (message: PortMessage<M, R>): Promise<void> | undefined => {
+    const context = new HandlerContext();
+    let result: R | undefined | Promise<R | undefined>;
+    try {
+      result = handler(message, context);
+    } catch (error) {
+      finish(message, { ok: false, error });
+      return undefined;
+    }
+    if (!isThenable(result)) {
+      finish(message, { ok: true, value: result });
+      return undefined;
+    }
+    running.add(context);
+    return awaitHandler(message, context, result);
+  };
+
+  const awaitHandler = async (message: PortMessage<M, R>, context: HandlerContext, result: PromiseLike<R | undefined>): Promise<void> => {
     let timer: NodeJS.Timeout | undefined;
     try {
-      const run = (async () => handler(message, { signal: perMessage.signal }))().then(
-        (value) => ({ ok: true as const, value }),
-        (error: unknown) => ({ ok: false as const, error }),
+      const run = Promise.resolve(result).then(
+        (value): Outcome<R> => ({ ok: true, value }),
+        (error: unknown): Outcome<R> => ({ ok: false, error }),
       );
       const deadline =
         timeout === undefined
@@ -153,51 +260,15 @@ export async function runServe<M, R>(host: ServeHost<M, R>, handler: ServeHandle
       if (outcome === TIMED_OUT) {
         host.countTimeout();
         const error = new TimeoutError(`serve(): the handler for message ${message.id} missed its ${timeout} ms deadline; the default reply was sent`);
-        perMessage.abort(error);
+        context.abort(error);
         report(error, message);
-        await replyDefault(message);
+        replyDefault(message);
         return;
       }
-      if (!outcome.ok) {
-        host.countHandlerError();
-        report(outcome.error, message);
-        await replyDefault(message);
-        return;
-      }
-      if (!message.expectsReply || message.replied) return;
-      if (outcome.value === undefined) {
-        if (host.hasReplyCodec) {
-          host.countHandlerError();
-          report(
-            new FltportError(
-              'FLTPORT_INVALID_STATE',
-              `serve(): the handler returned nothing for message ${message.id}, which expects a reply; the default reply was sent`,
-            ),
-            message,
-          );
-          await replyDefault(message);
-          return;
-        }
-        // A raw port: nothing means an empty, successful reply (status only).
-        await message.replyBytes(new Uint8Array(0)).catch((error: unknown) => {
-          if (!quiet(error)) report(error, message);
-        });
-        return;
-      }
-      try {
-        await message.reply(outcome.value);
-      } catch (error) {
-        if (quiet(error)) return;
-        report(error, message);
-        // Too large, or the codec refused it: the message is still unanswered, so answer it.
-        if (!message.replied) {
-          host.countHandlerError();
-          await replyDefault(message);
-        }
-      }
+      finish(message, outcome);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
-      running.delete(perMessage);
+      running.delete(context);
     }
   };
 
@@ -221,7 +292,9 @@ export async function runServe<M, R>(host: ServeHost<M, R>, handler: ServeHandle
         break;
       }
       if (message === null) break;
-      const task = handle(message).finally(() => {
+      const pending = handle(message);
+      if (pending === undefined) continue;  // finished in this turn
+      const task = pending.finally(() => {
         inFlight.delete(task);
         const wake = slotFreed;
         slotFreed = undefined;
@@ -236,5 +309,10 @@ export async function runServe<M, R>(host: ServeHost<M, R>, handler: ServeHandle
   // No handler outlives serve(): their replies (or default replies) are sent before it settles.
   if (host.isClosing()) stop.abort(new ClosedError('serve(): the port was closed'));
   await Promise.all(inFlight);
+  if (settling > 0) {
+    await new Promise<void>((resolve) => {
+      allSettled = resolve;
+    });
+  }
   if (failure !== undefined) throw failure;
 }

@@ -55,7 +55,10 @@ class MessageBatch {
   // Returns false (and appends nothing) if total < 16, or if the payload would not fit
   // (see Fits): the caller reports a ReceiveFault.
   bool AppendMessage(const uint8_t* message, size_t total);
-  void AppendReply(uint64_t token, Status status) { replies_.push_back({token, std::move(status)}); }
+  void AppendReply(uint64_t token, Status status) {
+    if (!status.ok()) ++failed_replies_;
+    replies_.push_back({token, std::move(status)});
+  }
   // I/O thread: a one-shot read or send completed with `length` bytes at `data` (or failed). A
   // successful read whose bytes would not fit (see Fits) is recorded as a kProtocol failure
   // rather than with a truncated offset.
@@ -78,6 +81,11 @@ class MessageBatch {
     return messages_.empty() && replies_.empty() && reads_.empty() && faults_.empty();
   }
   size_t message_count() const { return messages_.size(); }
+  // Whether all the batch carries is reply outcomes that succeeded (see BatchLinger).
+  bool only_successful_replies() const {
+    return !replies_.empty() && failed_replies_ == 0 && messages_.empty() && reads_.empty() &&
+           faults_.empty();
+  }
 
   const std::vector<MessageRecord>& messages() const { return messages_; }
   const std::vector<ReplyOutcome>& replies() const { return replies_; }
@@ -92,6 +100,7 @@ class MessageBatch {
   std::vector<ReadOutcome> reads_;
   std::vector<ReceiveFault> faults_;
   std::vector<uint8_t> bytes_;
+  size_t failed_replies_ = 0;
 
   uint32_t AppendBytes(const uint8_t* data, size_t length);
 };

@@ -17,6 +17,9 @@
 //   completion; re-post that slot with a buffer of that size (rounded up) if it is
 //   <= max_message_size, else report a ReceiveFault with the size and re-post at the old
 //   size (the message stays with its sender, which times out: the kernel keeps it, spec §3.4).
+// - A batch that carries only successful reply outcomes may linger up to
+//   `outcome_linger_ms` and go out with the next batch (BatchLinger.h); anything else — a
+//   message, a fault, a failed outcome, the stop — is handed over in the wake-up that produced it.
 // - Stop: when the driver disconnects (a receive completes with STATUS_PORT_DISCONNECTED,
 //   or a re-arm fails with it) the backend stops re-arming, lets every pending receive
 //   complete, and calls OnStopped(reason) once. Close() from any thread: cancel every
@@ -30,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "BatchLinger.h"
 #include "MessageBatch.h"
 #include "Status.h"
 
@@ -44,6 +48,9 @@ struct PortOptions {
   uint32_t max_message_size = 65536;    // largest receive buffer the backend will grow to
   uint32_t high_water_mark = 64;        // unconsumed delivered messages before re-arming stops
   std::string sim_runtime_dir;   // POSIX only: fltsim runtime directory ("" = default)
+  // How long a batch carrying only successful reply outcomes may wait for company before it
+  // goes to JS (BatchLinger.h); 0 = at once. Not a JS option: tests set it.
+  uint32_t outcome_linger_ms = BatchLinger::kDefault.count();
 };
 
 // How a session ended; passed to OnStopped.

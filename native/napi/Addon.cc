@@ -22,7 +22,7 @@ namespace fltport::napi {
 Addon::Addon(Napi::Env env, Napi::Object exports) {
   port_constructor_ = Napi::Persistent(PortWrap::DefineClass(env));
   mailslot_constructor_ = Napi::Persistent(MailslotWrap::DefineClass(env));
-  batch_keys_ = Napi::Persistent(JsBatch::NewKeys(env));
+  batch_factory_ = Napi::Persistent(JsBatch::NewFactory(env));
 
   DefineAddon(exports, {
       InstanceValue("version", Napi::String::New(env, FLTPORT_VERSION), napi_enumerable),

@@ -32,8 +32,8 @@ class Addon final : public Napi::Addon<Addon> {
   Napi::FunctionReference& error_factory() { return error_factory_; }
   Napi::FunctionReference& port_constructor() { return port_constructor_; }
   Napi::FunctionReference& mailslot_constructor() { return mailslot_constructor_; }
-  // JS thread: JsBatch's property names, created once (JsBatch::NewKeys).
-  Napi::ObjectReference& batch_keys() { return batch_keys_; }
+  // JS thread: the function that makes batch objects, compiled once (JsBatch::NewFactory).
+  Napi::FunctionReference& batch_factory() { return batch_factory_; }
   bool tearing_down() const { return tearing_down_; }
 
   // JS thread. The wrapper constructors accept only this token (an External), so JS cannot
@@ -81,7 +81,7 @@ class Addon final : public Napi::Addon<Addon> {
   Napi::FunctionReference error_factory_;
   Napi::FunctionReference port_constructor_;
   Napi::FunctionReference mailslot_constructor_;
-  Napi::ObjectReference batch_keys_;
+  Napi::FunctionReference batch_factory_;
   napi_env env_ = nullptr;
   std::unordered_set<SessionControl*> sessions_;
   void* pending_construct_ = nullptr;

@@ -1,6 +1,8 @@
 #include "JsBatch.h"
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <vector>
 
 #include "Addon.h"
@@ -9,14 +11,45 @@
 namespace fltport::napi {
 namespace {
 
-// The NativeBatch properties (lib/binding.ts), in definition order: every batch object gets
-// the same shape.
+// The NativeBatch properties (lib/binding.ts), in order: the factory's parameters.
 constexpr const char* kKeys[] = {
     "buffer",      "messageCount", "ids",         "replyLengths", "offsets",
     "lengths",     "replyTokens",  "replyErrors", "readTokens",   "readErrors",
     "readOffsets", "readLengths",  "faults",
 };
 constexpr size_t kKeyCount = sizeof(kKeys) / sizeof(kKeys[0]);
+
+// The batch object is made by this JS function, compiled once per environment: an object
+// literal is V8's fastest way to a fixed-shape object (one map, no per-property transitions,
+// no key look-ups), where defining 13 properties from C++ cost more than the rest of a
+// batch. Empty columns arrive as undefined and become shared frozen empties, so a batch of
+// messages does not make empty reply/read/fault columns.
+constexpr const char kFactorySource[] = R"JS((() => {
+  'use strict';
+  const u64 = Object.freeze(new BigUint64Array(0));
+  const u32 = Object.freeze(new Uint32Array(0));
+  const f64 = Object.freeze(new Float64Array(0));
+  const none = Object.freeze([]);
+  return function fltportBatch(buffer, messageCount, ids, replyLengths, offsets, lengths,
+                               replyTokens, replyErrors, readTokens, readErrors, readOffsets,
+                               readLengths, faults) {
+    return {
+      buffer,
+      messageCount,
+      ids: ids ?? u64,
+      replyLengths: replyLengths ?? u32,
+      offsets: offsets ?? u32,
+      lengths: lengths ?? u32,
+      replyTokens: replyTokens ?? f64,
+      replyErrors: replyErrors ?? none,
+      readTokens: readTokens ?? f64,
+      readErrors: readErrors ?? none,
+      readOffsets: readOffsets ?? u32,
+      readLengths: readLengths ?? u32,
+      faults: faults ?? none,
+    };
+  };
+})())JS";
 
 template <typename T>
 Napi::TypedArrayOf<T> View(Napi::Env env, Napi::ArrayBuffer buffer, size_t offset, size_t count,
@@ -27,12 +60,8 @@ Napi::TypedArrayOf<T> View(Napi::Env env, Napi::ArrayBuffer buffer, size_t offse
 }  // namespace
 
 // JS thread (module initialization).
-Napi::Object JsBatch::NewKeys(Napi::Env env) {
-  Napi::Array keys = Napi::Array::New(env, kKeyCount);
-  for (size_t i = 0; i < kKeyCount; ++i) {
-    keys.Set(static_cast<uint32_t>(i), Napi::String::New(env, kKeys[i]));
-  }
-  return keys;
+Napi::Function JsBatch::NewFactory(Napi::Env env) {
+  return env.RunScript(kFactorySource).As<Napi::Function>();
 }
 
 // JS thread.
@@ -72,10 +101,20 @@ Napi::Object JsBatch::New(Napi::Env env, std::unique_ptr<core::MessageBatch> bat
   const size_t lengths_at = offsets_at + 4 * n;
   const size_t read_offsets_at = lengths_at + 4 * n;
   const size_t read_lengths_at = read_offsets_at + 4 * k;
-  const size_t total = read_lengths_at + 4 * k;
+  const size_t columns_end = read_lengths_at + 4 * k;
+
+  // Small payloads travel in the columns' buffer, 8-aligned after them (payload offsets are
+  // 8-aligned within the batch, so they stay so); large ones keep their own buffer.
+  const size_t payload_bytes = batch->bytes().size();
+  const bool copy = payload_bytes <= kAdoptAbove;
+  const size_t payload_at = copy ? (columns_end + 7) & ~size_t(7) : 0;
+  const size_t total = copy ? payload_at + payload_bytes : columns_end;
 
   Napi::ArrayBuffer columns = Napi::ArrayBuffer::New(env, total);
   uint8_t* base = static_cast<uint8_t*>(columns.Data());
+  if (copy && payload_bytes != 0) std::memcpy(base + payload_at, batch->bytes().data(), payload_bytes);
+  // The columns of one wake-up's batch are a few MB at most: offset + shift stays a u32.
+  const auto shift = static_cast<uint32_t>(payload_at);
   auto* ids = reinterpret_cast<uint64_t*>(base + ids_at);
   auto* reply_tokens = reinterpret_cast<double*>(base + reply_tokens_at);
   auto* read_tokens = reinterpret_cast<double*>(base + read_tokens_at);
@@ -88,83 +127,83 @@ Napi::Object JsBatch::New(Napi::Env env, std::unique_ptr<core::MessageBatch> bat
   for (size_t i = 0; i < n; ++i) {
     ids[i] = messages[i].message_id;
     reply_lengths[i] = messages[i].reply_length;
-    offsets[i] = messages[i].offset;
+    offsets[i] = messages[i].offset + shift;
     lengths[i] = messages[i].length;
   }
 
-  // Errors are rare; an all-success batch allocates only the arrays of nulls.
-  Napi::Array reply_errors = Napi::Array::New(env, r);
-  for (size_t i = 0; i < r; ++i) {
-    reply_tokens[i] = static_cast<double>(replies[i].token);
-    reply_errors.Set(static_cast<uint32_t>(i),
-                     replies[i].status.ok() ? env.Null() : JsErrors::Make(env, replies[i].status));
-  }
-  Napi::Array read_errors = Napi::Array::New(env, k);
-  for (size_t i = 0; i < k; ++i) {
-    read_tokens[i] = static_cast<double>(reads[i].token);
-    read_offsets[i] = reads[i].offset;
-    read_lengths[i] = reads[i].length;
-    read_errors.Set(static_cast<uint32_t>(i),
-                    reads[i].status.ok()
-                        ? env.Null()
-                        : JsErrors::Make(env, reads[i].status, reads[i].required_size));
-  }
-  Napi::Array fault_errors = Napi::Array::New(env, faults.size());
-  for (size_t i = 0; i < faults.size(); ++i) {
-    fault_errors.Set(static_cast<uint32_t>(i),
-                     JsErrors::Make(env, faults[i].status, faults[i].required_size));
-  }
-
-  Napi::Value message_count = Napi::Number::New(env, static_cast<double>(n));
-  Napi::Value id_view = View<uint64_t>(env, columns, ids_at, n, napi_biguint64_array);
-  Napi::Value reply_length_view = View<uint32_t>(env, columns, reply_lengths_at, n, napi_uint32_array);
-  Napi::Value offset_view = View<uint32_t>(env, columns, offsets_at, n, napi_uint32_array);
-  Napi::Value length_view = View<uint32_t>(env, columns, lengths_at, n, napi_uint32_array);
-  Napi::Value reply_token_view = View<double>(env, columns, reply_tokens_at, r, napi_float64_array);
-  Napi::Value read_token_view = View<double>(env, columns, read_tokens_at, k, napi_float64_array);
-  Napi::Value read_offset_view = View<uint32_t>(env, columns, read_offsets_at, k, napi_uint32_array);
-  Napi::Value read_length_view = View<uint32_t>(env, columns, read_lengths_at, k, napi_uint32_array);
-  // Last: from here the batch belongs to the ArrayBuffer.
-  Napi::ArrayBuffer payload = AdoptBytes(env, std::move(batch));
-
-  // One napi call with plain data properties: every batch object gets the same shape. The
-  // names are this environment's cached strings; UTF-8 names only if the instance data is
-  // gone (environment teardown).
-  constexpr auto kAttrs =
-      static_cast<napi_property_attributes>(napi_writable | napi_enumerable | napi_configurable);
-  const napi_value values[kKeyCount] = {
-      payload,            // buffer
-      message_count,      // messageCount
-      id_view,            // ids
-      reply_length_view,  // replyLengths
-      offset_view,        // offsets
-      length_view,        // lengths
-      reply_token_view,   // replyTokens
-      reply_errors,       // replyErrors
-      read_token_view,    // readTokens
-      read_errors,        // readErrors
-      read_offset_view,   // readOffsets
-      read_length_view,   // readLengths
-      fault_errors,       // faults
-  };
-  Addon* addon = Addon::Get(env);
-  Napi::Object keys;
-  if (addon != nullptr && !addon->batch_keys().IsEmpty()) keys = addon->batch_keys().Value();
-  napi_property_descriptor props[kKeyCount];
-  for (size_t i = 0; i < kKeyCount; ++i) {
-    props[i] = napi_property_descriptor{};
-    if (keys.IsEmpty()) {
-      props[i].utf8name = kKeys[i];
-    } else {
-      props[i].name = keys.Get(static_cast<uint32_t>(i));
+  // Errors are rare; an all-success batch allocates only the arrays of nulls. Empty columns
+  // stay undefined (the factory substitutes shared empties).
+  Napi::Value undefined = env.Undefined();
+  Napi::Value reply_errors = undefined;
+  if (r != 0) {
+    Napi::Array errors = Napi::Array::New(env, r);
+    for (size_t i = 0; i < r; ++i) {
+      reply_tokens[i] = static_cast<double>(replies[i].token);
+      errors.Set(static_cast<uint32_t>(i),
+                 replies[i].status.ok() ? env.Null() : JsErrors::Make(env, replies[i].status));
     }
-    props[i].value = values[i];
-    props[i].attributes = kAttrs;
+    reply_errors = errors;
   }
-  Napi::Object obj = Napi::Object::New(env);
-  const napi_status st = napi_define_properties(env, obj, kKeyCount, props);
-  NAPI_THROW_IF_FAILED(env, st, Napi::Object());
-  return obj;
+  Napi::Value read_errors = undefined;
+  if (k != 0) {
+    Napi::Array errors = Napi::Array::New(env, k);
+    for (size_t i = 0; i < k; ++i) {
+      read_tokens[i] = static_cast<double>(reads[i].token);
+      read_offsets[i] = reads[i].offset + shift;
+      read_lengths[i] = reads[i].length;
+      errors.Set(static_cast<uint32_t>(i),
+                 reads[i].status.ok() ? env.Null()
+                                      : JsErrors::Make(env, reads[i].status, reads[i].required_size));
+    }
+    read_errors = errors;
+  }
+  Napi::Value fault_errors = undefined;
+  if (!faults.empty()) {
+    Napi::Array errors = Napi::Array::New(env, faults.size());
+    for (size_t i = 0; i < faults.size(); ++i) {
+      errors.Set(static_cast<uint32_t>(i),
+                 JsErrors::Make(env, faults[i].status, faults[i].required_size));
+    }
+    fault_errors = errors;
+  }
+
+  auto view = [&](size_t at, size_t count, napi_typedarray_type type) -> Napi::Value {
+    if (count == 0) return undefined;
+    switch (type) {
+      case napi_biguint64_array:
+        return View<uint64_t>(env, columns, at, count, type);
+      case napi_float64_array:
+        return View<double>(env, columns, at, count, type);
+      default:
+        return View<uint32_t>(env, columns, at, count, type);
+    }
+  };
+  const napi_value values[kKeyCount] = {
+      undefined,  // buffer: below, once the columns are made
+      Napi::Number::New(env, static_cast<double>(n)),
+      view(ids_at, n, napi_biguint64_array),
+      view(reply_lengths_at, n, napi_uint32_array),
+      view(offsets_at, n, napi_uint32_array),
+      view(lengths_at, n, napi_uint32_array),
+      view(reply_tokens_at, r, napi_float64_array),
+      reply_errors,
+      view(read_tokens_at, k, napi_float64_array),
+      read_errors,
+      view(read_offsets_at, k, napi_uint32_array),
+      view(read_lengths_at, k, napi_uint32_array),
+      fault_errors,
+  };
+  napi_value args[kKeyCount];
+  std::copy(std::begin(values), std::end(values), std::begin(args));
+  // Last: from here a large batch belongs to its own ArrayBuffer; a copied one is freed.
+  args[0] = copy ? columns : AdoptBytes(env, std::move(batch));
+
+  Addon* addon = Addon::Get(env);
+  if (addon != nullptr && !addon->batch_factory().IsEmpty()) {
+    return addon->batch_factory().Call(env.Undefined(), kKeyCount, args).As<Napi::Object>();
+  }
+  // Environment teardown (the instance data is gone): compile the factory for this one call.
+  return NewFactory(env).Call(env.Undefined(), kKeyCount, args).As<Napi::Object>();
 }
 
 }  // namespace fltport::napi

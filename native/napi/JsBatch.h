@@ -1,9 +1,11 @@
 // A core::MessageBatch as the NativeBatch object of lib/binding.ts.
 //
-// Zero copy for payloads: the batch's byte vector becomes the storage of one external
-// ArrayBuffer whose finalizer deletes the batch; JS takes Uint8Array views into it. The
-// numeric columns (ids, lengths, offsets, tokens) share a second, small ArrayBuffer, so a
-// batch costs two buffers and a handful of views whatever its message count.
+// One ArrayBuffer per batch, whatever its message count: the numeric columns (ids, lengths,
+// offsets, tokens) first, then the payloads, copied once; JS takes views into it. A batch
+// whose payloads exceed kAdoptAbove bytes is not copied: its byte vector becomes the storage
+// of a second, external ArrayBuffer whose finalizer deletes the batch. Below that the copy is
+// cheaper than an external buffer (a global handle, a weak callback, a finalizer run later
+// and a sweep per batch: measured in docs/benchmarks.md).
 //
 // Threads: JS thread only.
 #pragma once
@@ -18,13 +20,16 @@ namespace fltport::napi {
 
 class JsBatch {
  public:
+  // Payload bytes above which a batch's buffer is adopted rather than copied.
+  static constexpr size_t kAdoptAbove = 64 * 1024;
+
   // JS thread. Takes ownership of `batch`.
   static Napi::Object New(Napi::Env env, std::unique_ptr<core::MessageBatch> batch);
 
-  // JS thread (module initialization). The batch object's property names as one array of
-  // strings, created once per environment and held by the Addon (Node-API 8 cannot reference
-  // a string itself), so New() reuses them instead of looking up 13 UTF-8 names per batch.
-  static Napi::Object NewKeys(Napi::Env env);
+  // JS thread (module initialization). The JS function that makes the batch object (an
+  // object literal: one map, no per-property work from C++), compiled once per environment
+  // and held by the Addon.
+  static Napi::Function NewFactory(Napi::Env env);
 
  private:
   // JS thread. The payload ArrayBuffer; owns `batch` from here on (or copies and frees it

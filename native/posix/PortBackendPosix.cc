@@ -140,7 +140,8 @@ PortBackendPosix::PortBackendPosix(const core::PortOptions& options, core::PortE
     : options_(options),
       events_(events),
       channel_(std::make_unique<FrameChannel>(std::move(stream))),
-      window_(options.concurrency, options.high_water_mark) {}
+      window_(options.concurrency, options.high_water_mark),
+      linger_(std::chrono::milliseconds(options.outcome_linger_ms)) {}
 
 PortBackendPosix::~PortBackendPosix() {
   Close();
@@ -323,8 +324,11 @@ void PortBackendPosix::IoThreadMain() {
       }
       timeout_ms = static_cast<int>(std::min<long long>(left + 1, 60000));
     }
+    timeout_ms = linger_.WaitMs(timeout_ms, Clock::now());
     Status s = channel_->Poll(timeout_ms, [this](Frame& f) { return OnFrame(f); });
-    FlushBatch();  // everything one wake-up produced, in one OnBatch
+    // Everything one wake-up produced, in one OnBatch; successful reply outcomes alone wait
+    // a little for company (BatchLinger).
+    FlushBatch(/*force=*/false);
     if (!s.ok()) {
       ending = Ending::kFailed;
       failure = std::move(s);
@@ -426,7 +430,7 @@ Status PortBackendPosix::OnGetComplete(Frame& frame) {
         return Status::Protocol("GET_COMPLETE wrote " + std::to_string(information) +
                                 " bytes into a " + std::to_string(slot.size) + "-byte buffer");
       }
-      if (!batch_->Fits(information)) FlushBatch();
+      if (!batch_->Fits(information)) FlushBatch(/*force=*/true);
       const bool delivered = batch_->AppendMessage(frame.data(8), information);
       if (!delivered) {
         batch_->AppendFault(0, Status::Protocol("receive completed with " +
@@ -523,14 +527,14 @@ Status PortBackendPosix::OnAsyncSendResult(Frame& frame) {
     token = it->second.token;
     owed_.erase(it);
   }
-  if (!batch_->FitsPayload(information)) FlushBatch();
+  if (!batch_->FitsPayload(information)) FlushBatch(/*force=*/true);
   // A failure (a warning included) carries no bytes: AppendRead drops them.
   batch_->AppendRead(token, Status::FromNtStatus(frame.U32(0), kSendCall), frame.data(8),
                      information);
   return Status::Ok();
 }
 
-void PortBackendPosix::FlushBatch() {
+void PortBackendPosix::FlushBatch(bool force) {
   {
     std::lock_guard<std::mutex> lock(owed_mu_);
     for (auto& late : late_outcomes_) {
@@ -543,6 +547,8 @@ void PortBackendPosix::FlushBatch() {
     late_outcomes_.clear();
   }
   if (batch_->empty()) return;
+  if (!force && !linger_.FlushNow(*batch_, Clock::now())) return;
+  linger_.Flushed();
   events_->OnBatch(std::move(batch_));
   batch_ = std::make_unique<core::MessageBatch>();
 }
@@ -564,7 +570,7 @@ void PortBackendPosix::Finish(core::StopReason reason, const Status& status) {
   // A broken stream is dropped at once (wire.h), not when the owner gets round to Close():
   // the host then sees the handle close and runs DisconnectNotify.
   if (reason == core::StopReason::kFailed) channel_->Shutdown();
-  FlushBatch();
+  FlushBatch(/*force=*/true);
   if (!stopped_notified_) {
     stopped_notified_ = true;
     events_->OnStopped(reason, status);

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "BatchLinger.h"
 #include "FrameChannel.h"
 #include "FrameReader.h"
 #include "MessageBatch.h"
@@ -104,7 +105,8 @@ class PortBackendPosix final : public core::PortBackend {
   core::Status OnReplyResult(Frame& frame);
   core::Status OnSendResult(Frame& frame);
   core::Status OnAsyncSendResult(Frame& frame);
-  void FlushBatch();
+  // force: hand the batch over now, even one that could linger.
+  void FlushBatch(bool force);
   void Finish(core::StopReason reason, const core::Status& status);
   bool DrainDone();
   size_t RepliesOwedLocked() const;
@@ -119,6 +121,7 @@ class PortBackendPosix final : public core::PortBackend {
   // I/O thread only.
   std::vector<Slot> slots_;
   std::unique_ptr<core::MessageBatch> batch_;
+  core::BatchLinger linger_;
   bool disconnected_ = false;
   core::Status disconnect_status_;
   bool cancel_sent_ = false;

@@ -1,15 +1,18 @@
 // MessageBatch: several messages in one buffer, 8-aligned offsets, little-endian header
-// fields, the < 16 byte rule, reply/read/fault outcomes.
+// fields, the < 16 byte rule, reply/read/fault outcomes; BatchLinger: which batches wait.
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "BatchLinger.h"
 #include "MessageBatch.h"
 #include "TestHarness.h"
 
 using fltport::test::ExpectEq;
 using fltport::test::ExpectTrue;
 
+using fltport::core::BatchLinger;
 using fltport::core::MessageBatch;
 using fltport::core::Status;
 
@@ -129,6 +132,55 @@ void TestFitsBoundsOneBatch() {
   ExpectTrue(b.Fits(MessageBatch::kMaxBytes - 8), "b.Fits(MessageBatch::kMaxBytes - 8)");
 }
 
+void TestOnlySuccessfulReplyOutcomesLinger() {
+  using std::chrono::milliseconds;
+  const auto t0 = BatchLinger::Clock::now();
+  BatchLinger linger(milliseconds(3));
+  MessageBatch empty;
+  ExpectTrue(!linger.FlushNow(empty, t0), "an empty batch is never handed over");
+  ExpectTrue(!linger.holding(), "and does not start the clock");
+  ExpectEq(linger.WaitMs(-1, t0), -1, "nothing held: the wait is the caller's");
+  ExpectEq(linger.WaitMs(250, t0), 250, "nothing held: the caller's bounded wait");
+
+  MessageBatch ok;
+  ok.AppendReply(1, Status::Ok());
+  ok.AppendReply(2, Status::Ok());
+  ExpectTrue(ok.only_successful_replies(), "only successful outcomes");
+  ExpectTrue(!linger.FlushNow(ok, t0), "successful outcomes alone wait");
+  ExpectTrue(linger.holding(), "held");
+  ExpectEq(linger.WaitMs(-1, t0), 3, "an unbounded wait is cut to the linger");
+  ExpectEq(linger.WaitMs(1, t0), 1, "a shorter wait is kept");
+  ExpectEq(linger.WaitMs(-1, t0 + std::chrono::microseconds(1500)), 2, "what is left, rounded up");
+  ExpectTrue(!linger.FlushNow(ok, t0 + milliseconds(2)), "still within the linger (clock from the first hold)");
+  ExpectTrue(linger.FlushNow(ok, t0 + milliseconds(3)), "due");
+  ExpectEq(linger.WaitMs(-1, t0 + milliseconds(9)), 0, "overdue: no wait at all");
+  linger.Flushed();
+  ExpectTrue(!linger.holding(), "handed over");
+  ExpectEq(linger.WaitMs(-1, t0), -1, "the clock stopped");
+
+  // Anything else in the batch goes at once.
+  MessageBatch failed;
+  failed.AppendReply(3, Status::Ok());
+  failed.AppendReply(4, Status::FromHresult(0x801F0020u, "FilterReplyMessage"));
+  ExpectTrue(!failed.only_successful_replies(), "a failed outcome is news");
+  ExpectTrue(linger.FlushNow(failed, t0), "a failed outcome goes at once");
+  MessageBatch with_message = ok;
+  const auto m = Message(24, 7, {1, 2, 3});
+  ExpectTrue(with_message.AppendMessage(m.data(), m.size()), "append");
+  ExpectTrue(linger.FlushNow(with_message, t0), "outcomes ride with a message at once");
+  MessageBatch with_fault;
+  with_fault.AppendReply(5, Status::Ok());
+  with_fault.AppendFault(0, Status::Protocol("x"));
+  ExpectTrue(linger.FlushNow(with_fault, t0), "a fault goes at once");
+  MessageBatch with_read;
+  with_read.AppendRead(6, Status::Ok(), nullptr, 0);
+  ExpectTrue(linger.FlushNow(with_read, t0), "a read goes at once");
+
+  BatchLinger none(milliseconds(0));
+  ExpectTrue(none.FlushNow(ok, t0), "linger 0: every batch at once");
+  ExpectTrue(!none.holding(), "linger 0 never holds");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -139,5 +191,6 @@ int main(int argc, char** argv) {
                                  {"shorter_than_the_header_is_rejected", &TestShorterThanTheHeaderIsRejected},
                                  {"reply_read_and_fault_outcomes", &TestReplyReadAndFaultOutcomes},
                                  {"fits_bounds_one_batch", &TestFitsBoundsOneBatch},
+                                 {"only_successful_reply_outcomes_linger", &TestOnlySuccessfulReplyOutcomesLinger},
                              });
 }

@@ -408,6 +408,67 @@ void TestReplyBuildsTheHeaderAndMapsTheResult() {
   s.port->Close();
 }
 
+// A successful outcome alone waits for the next message (one batch, one JS wake-up); with
+// nothing to ride with it goes out after the linger; a failed one never waits.
+void TestSuccessfulReplyOutcomesRideWithTheNextBatch() {
+  Session s;
+  PortOptions o = Options(1);
+  o.outcome_linger_ms = 200;
+  ExpectTrue(s.Open(o), "open");
+  s.port->Reply(1, 5, 0, nullptr, 0);
+  Frame r;
+  ExpectTrue(s.host->ReadType(FLTSIM_REPLY, &r), "REPLY");
+  s.host->Send(FLTSIM_REPLY_RESULT, r.tag, StatusBody(kSuccess));
+  ExpectTrue(!s.events.WaitReplies(1, 50), "the outcome waits");
+  s.Deliver(s.gets[0].tag, 6, {1, 2});
+  ExpectTrue(s.events.WaitMessages(1), "message");
+  ExpectEq(s.events.BatchCount(), size_t(1), "outcome and message in one batch");
+  ExpectEq(s.events.Replies().size(), size_t(1), "with the outcome");
+
+  // Nothing follows: the outcome leaves on its own after the linger.
+  s.port->Reply(2, 6, 0, nullptr, 0);
+  Frame r2;
+  ExpectTrue(s.host->ReadType(FLTSIM_REPLY, &r2), "second REPLY");
+  const auto sent = std::chrono::steady_clock::now();
+  s.host->Send(FLTSIM_REPLY_RESULT, r2.tag, StatusBody(kSuccess));
+  ExpectTrue(s.events.WaitReplies(2), "second outcome");
+  const auto waited = std::chrono::steady_clock::now() - sent;
+  ExpectTrue(waited >= std::chrono::milliseconds(150), "it lingered");
+  ExpectEq(s.events.BatchCount(), size_t(2), "in a batch of its own");
+
+  // A failed outcome is news: no linger.
+  s.port->Reply(3, 7, 0, nullptr, 0);
+  Frame r3;
+  ExpectTrue(s.host->ReadType(FLTSIM_REPLY, &r3), "third REPLY");
+  s.host->Send(FLTSIM_REPLY_RESULT, r3.tag, StatusBody(0xC01C0020));
+  ExpectTrue(s.events.WaitReplies(3, 100), "a failed outcome at once");
+  s.port->Close();
+  ExpectEq(s.events.contract_violations(), 0, "callback contract");
+}
+
+// Close hands over a lingering outcome before OnStopped.
+void TestCloseFlushesALingeringOutcome() {
+  Session s;
+  PortOptions o = Options(1);
+  o.outcome_linger_ms = 60000;
+  ExpectTrue(s.Open(o), "open");
+  s.port->Reply(1, 5, 0, nullptr, 0);
+  Frame r;
+  ExpectTrue(s.host->ReadType(FLTSIM_REPLY, &r), "REPLY");
+  s.host->Send(FLTSIM_REPLY_RESULT, r.tag, StatusBody(kSuccess));
+  ExpectTrue(!s.events.WaitReplies(1, 50), "the outcome waits");
+  std::thread host_side([&] {
+    Frame cancel;
+    if (s.host->ReadType(FLTSIM_CANCEL, &cancel)) s.Complete(s.gets[0].tag, kCancelled, 0);
+  });
+  s.port->Close();
+  host_side.join();
+  ExpectEq(s.events.stopped(), 1, "stopped");
+  auto outs = s.events.Replies();
+  ExpectTrue(outs.size() == 1 && outs[0].token == 1 && outs[0].status.ok(), "the outcome, before the stop");
+  ExpectEq(s.events.contract_violations(), 0, "callback contract");
+}
+
 void TestSendsRunConcurrentlyAndRouteByTag() {
   Session s;
   ExpectTrue(s.Open(Options(1)), "open");
@@ -843,7 +904,12 @@ void TestSignalsInterruptingEveryThreadLoseNothing() {
   });
   Frame f;
   ExpectTrue(s.host->ReadType(FLTSIM_SEND, &f), "send");
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the sender waits, signalled
+  // The sender waits, signalled, until the storm has delivered enough signals (how many the
+  // message loop above saw depends on how fast this machine ran it).
+  const auto storm_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (g_signals.load() <= 100 && std::chrono::steady_clock::now() < storm_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   s.host->Send(FLTSIM_SEND_RESULT, f.tag, CompletionBody(0, 4, {1, 2, 3, 4}));
   sender.join();
   ExpectTrue(sent.get_future().get().ok(), "send survived the storm");
@@ -904,6 +970,8 @@ int main(int argc, char** argv) {
           {"malformed_frames_end_the_session_with_protocol", &TestMalformedFramesEndTheSessionWithProtocol},
           {"host_closing_the_stream_is_econnreset", &TestHostClosingTheStreamIsEconnreset},
           {"reply_builds_the_header_and_maps_the_result", &TestReplyBuildsTheHeaderAndMapsTheResult},
+          {"successful_reply_outcomes_ride_with_the_next_batch", &TestSuccessfulReplyOutcomesRideWithTheNextBatch},
+          {"close_flushes_a_lingering_outcome", &TestCloseFlushesALingeringOutcome},
           {"sends_run_concurrently_and_route_by_tag", &TestSendsRunConcurrentlyAndRouteByTag},
           {"send_async_writes_at_once_and_answers_in_a_batch", &TestSendAsyncWritesAtOnceAndAnswersInABatch},
           {"send_and_send_async_route_by_tag", &TestSendAndSendAsyncRouteByTag},

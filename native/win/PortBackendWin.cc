@@ -15,6 +15,7 @@
 // - SendAsync() (any thread) runs it on the Windows thread pool, whose callback posts the
 //   finished request to the completion port: the I/O thread folds it into its batch.
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "BatchLinger.h"
 #include "CompletionLoop.h"
 #include "FltUserCompat.h"
 #include "HandoffQueue.h"
@@ -221,7 +223,8 @@ class PortBackendWin final : public core::PortBackend, private CompletionLoop::H
   PortBackendWin(const core::PortOptions& options, core::PortEvents* events)
       : events_(events),
         max_message_size_(options.max_message_size),
-        window_(options.concurrency, options.high_water_mark) {}
+        window_(options.concurrency, options.high_water_mark),
+        linger_(std::chrono::milliseconds(options.outcome_linger_ms)) {}
   // Any thread but the I/O thread.
   ~PortBackendWin() override { Close(); }
 
@@ -269,6 +272,7 @@ class PortBackendWin final : public core::PortBackend, private CompletionLoop::H
   std::vector<std::unique_ptr<ReceiveSlot>> slots_;
   std::vector<ReceiveSlot*> idle_;
   std::unique_ptr<core::MessageBatch> batch_;
+  core::BatchLinger linger_;
   bool stopping_ = false;
   core::StopReason stop_reason_ = core::StopReason::kClosed;
   Status stop_status_;
@@ -479,7 +483,7 @@ void PortBackendWin::Close() {
 }
 
 bool PortBackendWin::OnPackets(const OVERLAPPED_ENTRY* entries, ULONG count,
-                               DWORD* /*next_wait_ms: every receive completes a packet*/) {
+                               DWORD* next_wait_ms) {
   for (ULONG i = 0; i < count; ++i) {
     const OVERLAPPED_ENTRY& entry = entries[i];
     if (entry.lpOverlapped == nullptr) continue;
@@ -503,7 +507,14 @@ bool PortBackendWin::OnPackets(const OVERLAPPED_ENTRY* entries, ULONG count,
     ExecuteReplies(replies_.CloseAndTakeAll());
     SettleSends();
   }
-  Flush();
+  // Everything this wake-up produced, in one OnBatch; successful reply outcomes alone wait a
+  // little for company (BatchLinger), bounded by the next wait, unless the session is ending.
+  const auto now = core::BatchLinger::Clock::now();
+  if (finished || linger_.FlushNow(*batch_, now)) {
+    Flush();
+  } else if (linger_.holding()) {
+    *next_wait_ms = static_cast<DWORD>(linger_.WaitMs(-1, now));
+  }
   if (!finished) return true;
   events_->OnStopped(stop_reason_, stop_status_);
   return false;
@@ -664,6 +675,7 @@ core::MessageBatch* PortBackendWin::BatchWithRoom(size_t bytes) {
 
 void PortBackendWin::Flush() {
   if (batch_->empty()) return;
+  linger_.Flushed();
   events_->OnBatch(std::move(batch_));
   batch_ = std::make_unique<core::MessageBatch>();
 }

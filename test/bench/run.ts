@@ -9,7 +9,7 @@
 // Variants are interleaved (A B C, A B C, …) and medians taken; no thresholds: this prints.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -81,6 +81,21 @@ function selfCpuMicros(): number {
   const u = process.cpuUsage();
   return u.user + u.system;
 }
+// On-CPU time of this process's JS thread and of its port I/O threads ('fltport-port'), in µs,
+// from /proc/self/task/<tid>/schedstat (nanoseconds, unlike stat's 10 ms ticks): where the
+// Node client's CPU goes. Threads that ended are not counted (none end during a flood).
+function threadCpuMicros(): { js: number; io: number } {
+  const onCpu = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
+  let io = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      if (readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'fltport-port') io += onCpu(tid);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return { js: onCpu(String(process.pid)), io };
+}
 
 interface RtResult {
   rate: number; // messages/s
@@ -89,6 +104,8 @@ interface RtResult {
   p999: number;
   clientCpu: number; // µs per message
   hostCpu: number;
+  jsCpu: number; // Node only: µs per message on the JS thread, and on the port's I/O thread
+  ioCpu: number;
 }
 
 class Bench {
@@ -110,7 +127,7 @@ class Bench {
   }
 }
 
-function toRt(summary: Record<string, string>, count: number, clientCpu: number, hostCpu: number): RtResult {
+function toRt(summary: Record<string, string>, count: number, clientCpu: number, hostCpu: number, threads = { js: NaN, io: NaN }): RtResult {
   const us = (k: string) => Number(summary[k]) / 1000;
   return {
     rate: count / (Number(summary['elapsed_ns']) / 1e9),
@@ -119,6 +136,8 @@ function toRt(summary: Record<string, string>, count: number, clientCpu: number,
     p999: us('p999_ns'),
     clientCpu: clientCpu / count,
     hostCpu: hostCpu / count,
+    jsCpu: threads.js / count,
+    ioCpu: threads.io / count,
   };
 }
 
@@ -214,15 +233,17 @@ async function roundTrip(b: Bench, client: RtClient, senders: number, count: num
     }
     await b.control.ok('conn.wait', { id: conn, min_gets: 16 });
     const c0 = selfCpuMicros();
+    const t0 = threadCpuMicros();
     const h0 = procCpuMicros(hostPid);
     const summary = await b.flood(conn, count, senders, 1024, 8);
     const h1 = procCpuMicros(hostPid);
+    const t1 = threadCpuMicros();
     const c1 = selfCpuMicros();
     if (seen !== count) throw new Error(`Node client ${client} saw ${seen} of ${count}`);
     await port.close();
     await done;
     if (batches > 0) console.log(`client ${client}, ${senders} in flight: ${f(count / batches, 2)} messages per batch`);
-    return toRt(summary, count, c1 - c0, h1 - h0);
+    return toRt(summary, count, c1 - c0, h1 - h0, { js: t1.js - t0.js, io: t1.io - t0.io });
   } finally {
     diagnostics.unsubscribe('fltport:message', onMessage);
     await port.close();
@@ -364,6 +385,18 @@ async function main(): Promise<void> {
             f(med(key, 'clientCpu'), 2), f(med(key, 'hostCpu'), 2),
             ratio(med(key, 'rate'), results.has(`A/${k}`) ? med(`A/${k}`, 'rate') : NaN),
             ratio(med(key, 'p99'), results.has(`A/${k}`) ? med(`A/${k}`, 'p99') : NaN));
+        }
+      }
+      // Where the Node client's CPU goes (schedstat, ns resolution); the rest of "client CPU"
+      // is V8's and libuv's helper threads.
+      const nodeClients = rtClients.filter((c) => c !== 'A');
+      if (nodeClients.length > 0) {
+        row('  Node client threads, µs/msg', 'JS thread', 'I/O thread', '', '', '', '', '', '');
+        for (const k of inflights) {
+          for (const client of nodeClients) {
+            const key = `${client}/${k}`;
+            row(`    ${k} in flight, ${client}`, f(med(key, 'jsCpu'), 2), f(med(key, 'ioCpu'), 2));
+          }
         }
       }
     }

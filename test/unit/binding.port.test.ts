@@ -132,10 +132,45 @@ describe.skipIf(skip)('NativePort data path', () => {
     expect(b.replyTokens).toBeInstanceOf(Float64Array);
     expect(b.readTokens).toHaveLength(0);
     expect(b.faults).toEqual([]);
+    // One shape for every batch (an object literal made by the addon's factory), and empty
+    // columns are shared frozen empties rather than new arrays per batch.
+    expect(Object.keys(b)).toEqual([
+      'buffer', 'messageCount', 'ids', 'replyLengths', 'offsets', 'lengths', 'replyTokens',
+      'replyErrors', 'readTokens', 'readErrors', 'readOffsets', 'readLengths', 'faults',
+    ]);
+    expect(Object.isFrozen(b.faults) && Object.isFrozen(b.replyTokens) && Object.isFrozen(b.readLengths)).toBe(true);
     // Payloads are 8-aligned inside the shared buffer.
     for (const batch of s.batches) for (const off of batch.offsets) expect(off % 8).toBe(0);
     await s.port.close();
     expect(s.stops).toEqual([{ reason: 'closed', error: null }]);
+  });
+
+  it('copies a batch of up to 64 KiB of payload into its columns\' buffer; a larger one keeps its own', async () => {
+    const s = await open({ concurrency: 2, initialBufferSize: 80 * 1024, maxMessageSize: 128 * 1024 });
+    const conn = await host.connection(0, 2);
+    const small = Buffer.alloc(1000, 0x5a);
+    const large = Buffer.alloc(70 * 1024, 0xa5);
+    conn.deliver(small);
+    await s.until(() => messages(s.batches).length === 1, 'the small message');
+    await conn.until(() => conn.pendingGets >= 2, 'the re-armed GET');
+    conn.deliver(large);
+    await s.until(() => messages(s.batches).length === 2, 'the large message');
+    const [a, b] = s.batches;
+    // Small: one ArrayBuffer holds the columns and, 8-aligned after them, the payload.
+    expect(a!.ids.buffer).toBe(a!.buffer);
+    expect(a!.offsets[0]! % 8).toBe(0);
+    expect(a!.offsets[0]!).toBeGreaterThanOrEqual(a!.ids.byteLength + 12);
+    expect(a!.buffer.byteLength).toBe(a!.offsets[0]! + 1000);
+    expect(Buffer.from(a!.buffer, a!.offsets[0]!, a!.lengths[0]!).equals(small)).toBe(true);
+    // Large: the native buffer is adopted (no copy): payload at offset 0 of its own buffer.
+    expect(b!.ids.buffer).not.toBe(b!.buffer);
+    expect(b!.offsets[0]).toBe(0);
+    expect(b!.buffer.byteLength).toBe(70 * 1024);
+    expect(Buffer.from(b!.buffer, b!.offsets[0]!, b!.lengths[0]!).equals(large)).toBe(true);
+    // Neither batch carries outcomes: both hold the same shared empty columns.
+    expect(b!.replyTokens).toBe(a!.replyTokens);
+    expect(b!.readErrors).toBe(a!.readErrors);
+    await s.port.close();
   });
 
   it('holds deliveries that beat connect() until it resolved, in order', async () => {

@@ -1,9 +1,10 @@
+import { getEventListeners } from 'node:events';
 import { constants } from 'node:os';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { AbortError, DisconnectedError, FltportError, InvalidStateError } from '../../lib/errors.js';
-import type { PortMessage } from '../../lib/message-stream.js';
+import { MessageQueue, type PortMessage } from '../../lib/message-stream.js';
 import { connect } from '../../lib/port.js';
 import { FakeBinding } from '../helpers/fake-binding.js';
 
@@ -216,4 +217,25 @@ describe('port messages', () => {
     expect(err.reason).toBe('failed');
     expect((err.cause as FltportError).code).toBe('FLTPORT_SIM_UNAVAILABLE');
   });
+
+  it('listens to a consumer signal once, however many takes wait on it, and aborts the waiting one', async () => {
+    const queue = new MessageQueue<number>(() => {});
+    const ac = new AbortController();
+    for (let i = 0; i < 50; i++) {
+      const waiting = queue.take(ac.signal);
+      queue.push(i);
+      expect(await waiting).toBe(i);
+    }
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(1);
+    const last = queue.take(ac.signal);
+    ac.abort(new Error('stop'));
+    await expect(last).rejects.toBeInstanceOf(AbortError);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    // The aborted waiter is gone: the next item stays queued for the next consumer.
+    queue.push(99);
+    expect(queue.length).toBe(1);
+    const other = new AbortController();
+    expect(await queue.take(other.signal)).toBe(99);
+  });
 });
+

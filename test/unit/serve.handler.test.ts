@@ -244,4 +244,103 @@ describe('port.serve()', () => {
     const it = port.messages();
     await it.return?.();
   });
+
+  it('frees a handler slot once its reply is sent and settles only after every outcome is in', async () => {
+    const binding = new FakeBinding();
+    const port = await connect('\\P', { binding });
+    binding.lastPort.replyBehavior = 'manual';
+    const handled: bigint[] = [];
+    // Concurrency 1 with async handlers: the second message runs while the first reply's
+    // kernel outcome is still out.
+    const done = port.serve(
+      async (m) => {
+        handled.push(m.id);
+        return new Uint8Array([7]);
+      },
+      { concurrency: 1 },
+    );
+    binding.lastPort.post({ payload: 'a', replyCapacity: 1, id: 1n }, { payload: 'b', replyCapacity: 1, id: 2n });
+    await vi.waitFor(() => expect(binding.lastPort.replies).toHaveLength(2));
+    expect(handled).toEqual([1n, 2n]);
+    expect(port.stats()).toMatchObject({ replied: 0, inFlight: 0 });
+    // Closing settles the outstanding replies (ClosedError: counted, not reported): serve() resolves.
+    await port.close();
+    await done;
+    expect(port.stats()).toMatchObject({ replied: 0, replyErrors: 2 });
+  });
+
+  it('waits for reply outcomes before it resolves, and reports a failed one', async () => {
+    const binding = new FakeBinding();
+    const port = await connect('\\P', { binding });
+    binding.lastPort.replyBehavior = 'manual';
+    const errors: unknown[] = [];
+    const stop = new AbortController();
+    const done = port.serve(() => new Uint8Array([1]), { signal: stop.signal, onError: (e) => errors.push(e) });
+    binding.lastPort.post({ payload: 'a', replyCapacity: 1, id: 1n }, { payload: 'b', replyCapacity: 1, id: 2n });
+    await vi.waitFor(() => expect(binding.lastPort.replies).toHaveLength(2));
+    stop.abort();
+    let resolved = false;
+    void done.then(() => (resolved = true));
+    await settle(20);
+    expect(resolved).toBe(false);
+    const [first, second] = binding.lastPort.replies;
+    binding.lastPort.completeReply(first?.token ?? -1);
+    await settle(20);
+    expect(resolved).toBe(false);
+    binding.lastPort.completeReply(second?.token ?? -1, ntError(0xc01c0020, 'FilterReplyMessage'));
+    await done;
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(LateReplyError);
+    expect(port.stats()).toMatchObject({ replied: 1, lateReplies: 1 });
+    await port.close();
+  });
+
+  it('runs a synchronous handler and replies in the same turn as the delivery', async () => {
+    const binding = new FakeBinding();
+    const port = await connect('\\P', { binding });
+    binding.lastPort.replyBehavior = 'manual';
+    const stop = new AbortController();
+    const done = port.serve(() => new Uint8Array([9]), { signal: stop.signal, concurrency: 1 });
+    await settle();
+    // Three messages in one batch, concurrency 1, no outcome ever reported: a synchronous
+    // handler holds no slot, so all three are answered.
+    binding.lastPort.post(...[1n, 2n, 3n].map((id) => ({ payload: 'x', replyCapacity: 1, id })));
+    await settle(10);
+    expect(binding.lastPort.replies.map((r) => [r.messageId, r.payload])).toEqual([
+      [1n, new Uint8Array([9])],
+      [2n, new Uint8Array([9])],
+      [3n, new Uint8Array([9])],
+    ]);
+    stop.abort();
+    for (const r of binding.lastPort.replies) binding.lastPort.completeReply(r.token);
+    await done;
+    await port.close();
+  });
+
+  it('gives the handler an abort signal only when it asks, aborted on stop or deadline', async () => {
+    const binding = new FakeBinding();
+    const port = await connect('\\P', { binding });
+    const stop = new AbortController();
+    const seen: Array<{ aborted: boolean; reason: unknown }> = [];
+    let release!: () => void;
+    const done = port.serve(
+      async (_m, context) => {
+        await new Promise<void>((r) => (release = r));
+        // Read only after serve() was stopped: a context made lazily is still aborted.
+        seen.push({ aborted: context.signal.aborted, reason: context.signal.reason });
+        return new Uint8Array([1]);
+      },
+      { signal: stop.signal },
+    );
+    binding.lastPort.post({ payload: 'x', replyCapacity: 1 });
+    await vi.waitFor(() => expect(release).toBeTypeOf('function'));
+    stop.abort();
+    release();
+    await done;
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.aborted).toBe(true);
+    expect((seen[0]?.reason as Error).name).toBe('AbortError');
+    expect(binding.lastPort.replies).toHaveLength(1);
+    await port.close();
+  });
 });
