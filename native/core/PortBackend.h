@@ -19,7 +19,8 @@
 //   size (the message stays with its sender, which times out: the kernel keeps it, spec §3.4).
 // - A batch that carries only successful reply outcomes may linger up to
 //   `outcome_linger_ms` and go out with the next batch (BatchLinger.h); anything else — a
-//   message, a fault, a failed outcome, the stop — is handed over in the wake-up that produced it.
+//   message, a fault, a failed outcome, a send's outcome, the stop — is handed over in the
+//   wake-up that produced it.
 // - Stop: when the driver disconnects (a receive completes with STATUS_PORT_DISCONNECTED,
 //   or a re-arm fails with it) the backend stops re-arming, lets every pending receive
 //   complete, and calls OnStopped(reason) once. Close() from any thread: cancel every

@@ -446,6 +446,29 @@ void TestSuccessfulReplyOutcomesRideWithTheNextBatch() {
   ExpectEq(s.events.contract_violations(), 0, "callback contract");
 }
 
+// A send's outcome is news like a message: it never lingers, and a lingering reply outcome
+// leaves with it.
+void TestSendAsyncOutcomesNeverLinger() {
+  Session s;
+  PortOptions o = Options(1);
+  o.outcome_linger_ms = 60000;
+  ExpectTrue(s.Open(o), "open");
+  ExpectTrue(s.port->SendAsync(1, nullptr, 0, 0, true).ok(), "first send started");
+  ExpectTrue(s.port->SendAsync(2, nullptr, 0, 0, true).ok(), "second send started");
+  s.port->Reply(3, 5, 0, nullptr, 0);
+  Frame f[3];
+  for (Frame& one : f) ExpectTrue(s.host->Read(&one), "SEND, SEND, REPLY");
+  s.host->Send(FLTSIM_SEND_RESULT, f[0].tag, CompletionBody(kSuccess, 0));
+  ExpectTrue(s.events.WaitReads(1, 1000), "a send's outcome alone, at once");
+  s.host->Send(FLTSIM_REPLY_RESULT, f[2].tag, StatusBody(kSuccess));
+  ExpectTrue(!s.events.WaitReplies(1, 50), "the reply outcome waits");
+  s.host->Send(FLTSIM_SEND_RESULT, f[1].tag, CompletionBody(kSuccess, 0));
+  ExpectTrue(s.events.WaitReads(2, 1000), "the next send's outcome at once");
+  ExpectEq(s.events.BatchCount(), size_t(2), "two batches");
+  ExpectEq(s.events.Replies().size(), size_t(1), "the reply outcome rode with the second");
+  s.port->Close();  // the GET is never cancelled here: the 200 ms drain gives up on it
+}
+
 // Close hands over a lingering outcome before OnStopped.
 void TestCloseFlushesALingeringOutcome() {
   Session s;
@@ -972,6 +995,7 @@ int main(int argc, char** argv) {
           {"reply_builds_the_header_and_maps_the_result", &TestReplyBuildsTheHeaderAndMapsTheResult},
           {"successful_reply_outcomes_ride_with_the_next_batch", &TestSuccessfulReplyOutcomesRideWithTheNextBatch},
           {"close_flushes_a_lingering_outcome", &TestCloseFlushesALingeringOutcome},
+          {"send_async_outcomes_never_linger", &TestSendAsyncOutcomesNeverLinger},
           {"sends_run_concurrently_and_route_by_tag", &TestSendsRunConcurrentlyAndRouteByTag},
           {"send_async_writes_at_once_and_answers_in_a_batch", &TestSendAsyncWritesAtOnceAndAnswersInABatch},
           {"send_and_send_async_route_by_tag", &TestSendAndSendAsyncRouteByTag},
