@@ -96,9 +96,9 @@ export interface NativePort {
   /**
    * FilterReplyMessage: copies `payload` and returns at once; the outcome arrives in a later
    * batch under `token` (replyTokens/replyErrors). `status` is FILTER_REPLY_HEADER.Status
-   * (signed or unsigned 32-bit). After onStopped the outcome is made up natively
-   * (STATUS_PORT_DISCONNECTED, hresult 0x80070006) and still arrives in a batch. Tokens with
-   * no outcome when close() resolves never get one: the caller settles them.
+   * (signed or unsigned 32-bit). Every reply gets exactly one outcome: one the backend no
+   * longer takes (after its stop) is answered by the addon with STATUS_PORT_DISCONNECTED
+   * (hresult 0x80070006), still in a batch. Throws (nothing sent) once close() was called.
    */
   reply(token: number, messageId: bigint, status: number, payload: Uint8Array | null): void;
   /**

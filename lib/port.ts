@@ -652,15 +652,17 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
             cause: error ?? undefined,
           },
         );
-    // Messages of this session can no longer be answered; replies already handed to native
-    // still get an outcome (made up natively after a disconnect) in a later batch.
+    // Messages of this session can no longer be answered. Every reply handed to native gets an
+    // outcome in a batch: the backend answers those it took before its stop, and one it
+    // refuses (made after the stop) is answered by the addon at once (0x80070006).
     this.#stats.inFlight -= session.unanswered;
     session.unanswered = 0;
     if (disconnect === undefined) return; // close() settles whatever is left.
     const native = session.native;
     const settleLeftovers = (): void => this.#failSession(session, () => disconnect);
     // The handle is dead but must still be closed (spec §8.3 item 7); not from inside this
-    // callback. Replies without an outcome once close() resolved never get one: settle them.
+    // callback. Native owes nothing once close() resolved; should a reply still be waiting
+    // then (a native bug), it is settled rather than left hanging.
     if (native === undefined) settleLeftovers();
     else void Promise.resolve().then(() => native.close().then(settleLeftovers, settleLeftovers));
     if (session !== this.#session) return;
@@ -977,7 +979,8 @@ export class Port<M = Uint8Array, R = Uint8Array> implements AsyncIterable<PortM
       } catch {
         // Closing a connection that already failed may report that failure again; the port is closed either way.
       }
-      // Outcomes that did not arrive before native finished closing never will.
+      // Native answers every reply before its stop, so nothing should be left; whatever is
+      // (a native bug) is settled rather than left hanging.
       this.#failSession(session, () => new ClosedError(`port ${this.name} was closed before the kernel answered this reply`));
       this.#state = 'closed';
       this.#resolveClosed({ reason: 'closed' });

@@ -81,11 +81,14 @@ class PortBackend {
                                               Status* status);
 
   // Any thread; never blocks on the kernel. Sends FILTER_REPLY_HEADER{status, message_id}
-  // + payload (16 + payload_len bytes, built here: callers never size replies). The outcome
-  // (S_OK, 0x801F0020 no waiter, 0x800700EA overflow, 0x80070006 disconnected, ...) arrives
-  // as a ReplyOutcome with `token` in a later batch. After Stop, outcomes still arrive.
-  virtual void Reply(uint64_t token, uint64_t message_id, int32_t status, const uint8_t* payload,
-                     size_t payload_len) = 0;
+  // + payload (16 + payload_len bytes, built here: callers never size replies). Ok: the
+  // reply was taken, and its outcome (S_OK, 0x801F0020 no waiter, 0x800700EA overflow,
+  // 0x80070006 disconnected, ...) arrives as a ReplyOutcome with `token` in a later batch,
+  // before OnStopped. Not ok: nothing was taken and no outcome will come — 0x80070006 once
+  // the session has stopped taking replies (its last batch is out), so the caller settles
+  // the reply itself with that status.
+  virtual Status Reply(uint64_t token, uint64_t message_id, int32_t status, const uint8_t* payload,
+                       size_t payload_len) = 0;
 
   // A worker thread (never the JS thread): FilterSendMessage. Blocks while the driver's
   // MessageNotify runs. `in`/`out` may be null with length 0 (NULL buffers). Success and

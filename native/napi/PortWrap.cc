@@ -199,17 +199,15 @@ Napi::Value PortWrap::JsReply(const Napi::CallbackInfo& info) {
     JsErrors::ThrowRange(env, "payload is larger than a FilterReplyMessage can carry");
   }
   if (control_->closing()) throw AsError(env, JsErrors::Closed("FilterReplyMessage", "port"));
-  if (control_->stopped()) {
-    // The backend delivers nothing after its stop, so it cannot report this outcome: settle
-    // it here with what FilterReplyMessage returns on a disconnected port.
-    core::Status st = core::Status::FromNtStatus(core::nt::kPortDisconnected, "FilterReplyMessage");
-    st.detail = "the port was disconnected before the reply";
+  core::Status taken =
+      backend_->Reply(token, message_id, static_cast<int32_t>(status), payload.data, payload.length);
+  if (!taken.ok()) {
+    // Refused (the session has stopped): the backend will never report this outcome, so it
+    // goes to JS the way outcomes always do, in a batch of its own, never from inside reply().
     auto batch = std::make_unique<core::MessageBatch>();
-    batch->AppendReply(token, std::move(st));
+    batch->AppendReply(token, std::move(taken));
     control_->pump().Post(std::move(batch));
-    return env.Undefined();
   }
-  backend_->Reply(token, message_id, static_cast<int32_t>(status), payload.data, payload.length);
   return env.Undefined();
 }
 

@@ -166,12 +166,6 @@ Status PortBackendPosix::Start() {
   return Status::Ok();
 }
 
-// Any thread.
-bool PortBackendPosix::accepts_replies() {
-  std::lock_guard<std::mutex> lock(owed_mu_);
-  return accepting_;
-}
-
 // Any thread (Reply, SendAsync); FrameChannel::Send writes without waiting.
 template <typename Build>
 bool PortBackendPosix::Submit(const Owed& owed, Status invalid, Build&& build) {
@@ -202,8 +196,8 @@ bool PortBackendPosix::Submit(const Owed& owed, Status invalid, Build&& build) {
 }
 
 // Any thread; never blocks on the host.
-void PortBackendPosix::Reply(uint64_t token, uint64_t message_id, int32_t status,
-                             const uint8_t* payload, size_t payload_len) {
+Status PortBackendPosix::Reply(uint64_t token, uint64_t message_id, int32_t status,
+                               const uint8_t* payload, size_t payload_len) {
   Status invalid;
   if (sizeof(FLTSIM_FRAME_HEADER) + kMessageHeaderSize + payload_len > FLTSIM_MAX_FRAME) {
     invalid = Status::Argument("reply payload of " + std::to_string(payload_len) +
@@ -213,7 +207,7 @@ void PortBackendPosix::Reply(uint64_t token, uint64_t message_id, int32_t status
   // Refused once stopped: the caller settles it (see the header). FILTER_REPLY_HEADER is
   // built here, never sized by the caller: 16 + payload exactly (spec §4.2, the scanner
   // sample's padding trap).
-  Submit({token, false, 0}, std::move(invalid), [&](uint64_t tag) {
+  const bool taken = Submit({token, false, 0}, std::move(invalid), [&](uint64_t tag) {
     return FrameBuilder(FLTSIM_REPLY, tag)
         .U32(static_cast<uint32_t>(status))
         .U32(0)
@@ -221,6 +215,10 @@ void PortBackendPosix::Reply(uint64_t token, uint64_t message_id, int32_t status
         .Bytes(payload, payload_len)
         .Finish();
   });
+  if (taken) return Status::Ok();
+  Status refused = PortDisconnected(kReplyCall);
+  refused.detail = "the port stopped before the reply";
+  return refused;
 }
 
 // A worker thread: blocks until SEND_RESULT or the end of the session.

@@ -12,9 +12,9 @@
 //   (GETs abandoned, REPLYs and SENDs fail with 0x80070006), OnStopped(kFailed, why).
 // SENDs are never drained (a driver's MessageNotify may take any time): whichever way the
 // session ends, those still unanswered fail with 0x80070006 (SendAsync's in the final batch).
-// OnStopped is the last callback. A Reply() that starts after the session stopped
-// accepting gets no outcome from here (there is no callback left to carry it): the caller
-// settles it with 0x80070006 itself; accepts_replies() tells it. SendAsync() says so itself.
+// OnStopped is the last callback. A Reply() or SendAsync() that starts after the session
+// stopped accepting gets no outcome from here (there is no callback left to carry it): it
+// returns 0x80070006 instead, and the caller settles it.
 #pragma once
 
 #include <atomic>
@@ -56,8 +56,8 @@ class PortBackendPosix final : public core::PortBackend {
   // Caller of Connect(): wake pipe, I/O thread, first GETs. On failure nothing was started.
   core::Status Start();
 
-  void Reply(uint64_t token, uint64_t message_id, int32_t status, const uint8_t* payload,
-             size_t payload_len) override;
+  core::Status Reply(uint64_t token, uint64_t message_id, int32_t status, const uint8_t* payload,
+                     size_t payload_len) override;
   core::Status Send(const uint8_t* in, uint32_t in_len, uint8_t* out, uint32_t out_cap,
                     uint32_t* bytes_returned) override;
   core::Status SendAsync(uint64_t token, const uint8_t* in, uint32_t in_len, uint32_t out_cap,
@@ -67,7 +67,6 @@ class PortBackendPosix final : public core::PortBackend {
 
   // Any thread.
   core::SessionPhase phase() const { return state_.phase(); }
-  bool accepts_replies();
   // Any thread: how long a close or disconnect waits for pending GETs and REPLYs before
   // giving up on them (takes effect at the next cancel/disconnect).
   void set_drain_timeout(std::chrono::milliseconds timeout) { drain_timeout_ms_ = timeout.count(); }

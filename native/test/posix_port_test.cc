@@ -840,8 +840,10 @@ void TestDisconnectStopsRearmingAndReportsAfterEverythingCompleted() {
   auto outs = s.events.Replies();
   ExpectTrue(outs.size() == 1 && outs[0].token == 1 && outs[0].status.hresult == 0x80070006u,
              "the reply's outcome came before OnStopped");
-  ExpectTrue(!s.posix()->accepts_replies(), "replies now settle in the caller");
-  s.port->Reply(2, 10, 0, nullptr, 0);
+  const Status refused = s.port->Reply(2, 10, 0, nullptr, 0);
+  ExpectEq(refused.hresult, 0x80070006u, "a reply after the stop is refused: the caller settles it");
+  ExpectEq(refused.ntstatus, kPortDisconnected, "with STATUS_PORT_DISCONNECTED");
+  ExpectEq(refused.syscall, std::string("FilterReplyMessage"), "syscall");
   ExpectTrue(s.host->Silent(200), "nothing sent after the stop");
   uint32_t n = 0;
   ExpectEq(s.port->Send(nullptr, 0, nullptr, 0, &n).hresult, 0x80070006u, "send after stop");

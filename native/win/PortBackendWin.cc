@@ -90,10 +90,10 @@ Status CheckSendBuffers(bool in_null, uint32_t in_len, bool out_null, uint32_t o
   return Status::Ok();
 }
 
-// Send() and SendAsync(): what a send on a closed port returns.
-Status PortClosed() {
-  Status closed = Status::FromWin32(ERROR_INVALID_HANDLE, kSendCall);
-  closed.detail = "the port was closed";
+// What a send on a closed port, or a reply after the port stopped, returns.
+Status PortClosed(const char* call = kSendCall, const char* why = "the port was closed") {
+  Status closed = Status::FromWin32(ERROR_INVALID_HANDLE, call);
+  closed.detail = why;
   return closed;
 }
 
@@ -231,8 +231,8 @@ class PortBackendWin final : public core::PortBackend, private CompletionLoop::H
   // Caller of Connect(). On failure nothing runs and `events_` is never called.
   Status Open(const core::PortOptions& options);
 
-  void Reply(uint64_t token, uint64_t message_id, int32_t status, const uint8_t* payload,
-             size_t payload_len) override;
+  Status Reply(uint64_t token, uint64_t message_id, int32_t status, const uint8_t* payload,
+               size_t payload_len) override;
   Status Send(const uint8_t* in, uint32_t in_len, uint8_t* out, uint32_t out_cap,
               uint32_t* bytes_returned) override;
   Status SendAsync(uint64_t token, const uint8_t* in, uint32_t in_len, uint32_t out_cap,
@@ -368,8 +368,8 @@ Status PortBackendWin::Open(const core::PortOptions& options) {
   return status;
 }
 
-void PortBackendWin::Reply(uint64_t token, uint64_t message_id, int32_t status,
-                           const uint8_t* payload, size_t payload_len) {
+Status PortBackendWin::Reply(uint64_t token, uint64_t message_id, int32_t status,
+                             const uint8_t* payload, size_t payload_len) {
   PendingReply reply;
   reply.token = token;
   if (payload == nullptr && payload_len != 0) {
@@ -397,8 +397,12 @@ void PortBackendWin::Reply(uint64_t token, uint64_t message_id, int32_t status,
   // instead, which keeps the JS thread out of the kernel, lets outcomes join the batch being
   // built without another hand-off, and needs no handle lease for replies. A reply pushed
   // after the session's last batch is refused: there is no callback left to carry its
-  // outcome, so the caller settles every token still open when OnStopped arrives.
-  if (replies_.Push(std::move(reply))) loop_.Wake();
+  // outcome, so the caller settles it with what it is told here.
+  if (!replies_.Push(std::move(reply))) {
+    return PortClosed("FilterReplyMessage", "the port stopped before the reply");
+  }
+  loop_.Wake();
+  return Status::Ok();
 }
 
 Status PortBackendWin::Send(const uint8_t* in, uint32_t in_len, uint8_t* out, uint32_t out_cap,
