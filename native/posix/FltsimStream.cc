@@ -165,6 +165,10 @@ core::Status FltsimStream::ReadAvailable(size_t max_bytes, bool* eof, size_t* go
     if (n > 0) {
       reader_.Feed(chunk, static_cast<size_t>(n));
       *got += static_cast<size_t>(n);
+      // A short read drained the socket: asking again would only return EAGAIN, a system
+      // call per wake-up for nothing (the callers poll level-triggered, so anything that
+      // arrives now is seen by the next poll).
+      if (static_cast<size_t>(n) < sizeof chunk) return core::Status::Ok();
       continue;
     }
     if (n == 0) {

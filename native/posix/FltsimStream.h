@@ -38,7 +38,8 @@ class FltsimStream {
   // Owning thread. Waits for the next whole, validated frame. End of stream -> ECONNRESET
   // from "recv"; a malformed frame -> kProtocol.
   core::Status ReadFrame(Frame* out, int timeout_ms);
-  // Owning thread. Reads whatever is available now without waiting into the reader.
+  // Owning thread. Reads what is available now, without waiting, into the reader (up to
+  // max_bytes; it stops at a short read, which means the socket is drained for now).
   // Returns Ok and *eof when the peer closed; EAGAIN is not an error.
   core::Status ReadAvailable(size_t max_bytes, bool* eof, size_t* got);
 
