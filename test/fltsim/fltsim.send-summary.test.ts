@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { connect, LateReplyError, type Port } from '../../lib/index.js';
-import { controlLine, SimControl } from '../helpers/sim-control.js';
-import { SimHost } from '../helpers/sim-host.js';
+import { controlLine, type SimControl } from '../helpers/sim-control.js';
+import type { SimHost } from '../helpers/sim-host.js';
+import { useSimHost } from '../helpers/sim-file.js';
 import { SimPortClient } from '../helpers/sim-wire.js';
 
 const MS = 1_000_000; // ns
@@ -16,16 +17,14 @@ let host: SimHost;
 let ctl: SimControl;
 let counter = 0;
 
-beforeAll(async () => {
-  host = await SimHost.start();
-  ctl = await SimControl.open(host.socketPath);
+useSimHost((h, c) => {
+  host = h;
+  ctl = c;
 });
 
-afterAll(async () => {
-  ctl?.close();
-  const exit = await host?.stop();
-  expect(exit).toEqual({ code: 0, signal: null });
-  // Nothing the bad arguments below asked for reached a driver thread and crashed it.
+// Nothing the bad arguments below asked for reached a driver thread and broke it (the host's
+// log is kept after it stops, whichever of the two afterAll hooks runs first).
+afterAll(() => {
   expect(host.stderr()).not.toMatch(/terminate|DRIVER BUG|internal error/);
 });
 
