@@ -6,3 +6,9 @@ export interface Counts {
 }
 export function countCtestJunit(xml: string): Counts;
 export function countVitestJson(report: unknown): Counts;
+export interface XmlElement {
+  name: string;
+  attrs: Record<string, string>;
+  children: XmlElement[];
+}
+export function parseXmlElements(xml: string): XmlElement;

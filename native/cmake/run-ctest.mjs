@@ -9,17 +9,18 @@
 // ctest writes JUnit XML to <build dir>/ctest-junit.xml; .ci/run counts cases from it.
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+import { ctestTree, root, withTreeLock } from './ctest-tree.mjs';
+
 const sanitize = process.env['FLTPORT_SANITIZE'] ?? '';
 if (!['', 'address', 'undefined'].includes(sanitize)) {
   console.error(`FLTPORT_SANITIZE must be address, undefined or empty (got '${sanitize}')`);
   process.exit(2);
 }
 const jobs = String(Number.parseInt(process.env['FLTPORT_CTEST_JOBS'] ?? '2', 10) || 2);
-const buildDir = join(root, 'build', sanitize ? `ctest-${sanitize}` : 'ctest');
+const tree = ctestTree(sanitize);
+const buildDir = tree.dir;
 const junit = join(buildDir, 'ctest-junit.xml');
 
 function run(cmd, args) {
@@ -32,15 +33,11 @@ function run(cmd, args) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-// Configure every time: it is quick when the cache exists, and picks up edited source lists.
-run('cmake', [
-  '-S', root,
-  '-B', buildDir,
-  '-DCMAKE_BUILD_TYPE=Debug',
-  `-DFLTPORT_SANITIZE=${sanitize}`,
-  '-DFLTPORT_BUILD_TESTS=ON',
-]);
-run('cmake', ['--build', buildDir, '--parallel', jobs]);
+withTreeLock(buildDir, () => {
+  // Configure every time: it is quick when the cache exists, and picks up edited source lists.
+  run('cmake', tree.configureArgs);
+  run('cmake', ['--build', buildDir, '--parallel', jobs]);
+});
 // A stale report from an earlier run must never be counted as this run's.
 rmSync(junit, { force: true });
 run('ctest', [

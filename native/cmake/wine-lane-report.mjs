@@ -10,7 +10,7 @@
 // the reason).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
-import { countCtestJunit } from './count-results.mjs';
+import { countCtestJunit, parseXmlElements } from './count-results.mjs';
 
 const [out, n, ...rest] = process.argv.slice(2);
 const files = rest.slice(0, Number(n));
@@ -20,16 +20,18 @@ const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, 
 let body = '';
 for (const f of files) {
   const xml = existsSync(f) ? readFileSync(f, 'utf8') : '';
+  let problem = '';
+  try {
+    if (!/<testcase\b/.test(xml)) problem = 'no JUnit report: the test process died or ran nothing';
+    else parseXmlElements(xml);
+  } catch (e) {
+    problem = `unreadable JUnit report (${e.message}): the test process died while writing it?`;
+  }
   const inner = /<testsuites\b[^>]*>([\s\S]*)<\/testsuites>/.exec(xml)?.[1];
-  if (inner === undefined || !/<testcase\b/.test(inner)) {
-    body += `<testcase name="${esc(f)}" classname="wine"><failure message="no JUnit report: the test process died or ran nothing"/></testcase>\n`;
+  if (problem || inner === undefined) {
+    body += `<testcase name="${esc(f)}" classname="wine"><failure message="${esc(problem || 'no <testsuites> element')}"/></testcase>\n`;
   } else {
-    // '>' is legal inside attribute values and node's reporter leaves it there, but a
-    // regex reader (count-results.mjs) would end the tag at it: escape it.
-    body += inner.replace(
-      /<(\w+)((?:\s+[\w:.-]+="[^"]*")*)(\s*\/?)>/g,
-      (_, tag, attrs, end) => `<${tag}${attrs.replace(/>/g, '&gt;')}${end}>`,
-    );
+    body += inner;
   }
 }
 for (const f of failures) {

@@ -47,6 +47,13 @@ void TestPool() {
   ExpectEq(after.tag_mismatches - before.tag_mismatches, uint64_t{1}, "tag mismatch counted");
   ExpectEq(after.bad_frees - before.bad_frees, uint64_t{1}, "double free counted");
   ExpectTrue(ExAllocatePoolWithTag(NonPagedPool, SIZE_MAX - 8, Tag("Big!")) == nullptr, "absurd size fails");
+
+  // A pointer the pool never gave out: refused without reading the bytes before it.
+  static uint8_t foreign[8];
+  ExFreePool(foreign + 4);
+  PoolStats end = GetPoolStats();
+  ExpectEq(end.outstanding_allocations, before.outstanding_allocations, "all freed at the end");
+  ExpectEq(end.bad_frees - before.bad_frees, uint64_t{2}, "the foreign pointer counted");
 }
 
 void TestSpinLockAndFastMutex() {

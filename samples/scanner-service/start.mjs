@@ -2,9 +2,9 @@
 // `npm start`: the scanner service against the sample driver.
 //
 // Linux (and every non-Windows platform): builds fltsim-host with the sample driver and its
-// synthetic workload (test/contract/fltsim-sample/build-host.mjs), starts it in a private
-// runtime directory with FLTSIM_SAMPLE_WORKLOAD set, compiles the service (tsc) and runs it
-// against that host until Ctrl-C or --duration; then stops the host.
+// synthetic workload (the CMake target fltsim-host-sample, native/cmake/sample-host.mjs),
+// starts it in a private runtime directory with FLTSIM_SAMPLE_WORKLOAD set, compiles the
+// service (tsc) and runs it against that host until Ctrl-C or --duration; then stops the host.
 // Windows: compiles and runs only the service, against the installed sample driver.
 //
 //   npm start -- [service options] [--workload count=0,rate=200,seed=1,concurrency=4]
@@ -12,7 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const windows = process.platform === 'win32';
@@ -62,12 +62,12 @@ if (windows) {
 } else {
   // 3. fltsim-host with the sample driver and the workload, in its own process group so that
   //    Ctrl-C stops the service first (summary), then this script stops the host.
-  const { buildSampleHost } = await import(join(root, 'test', 'contract', 'fltsim-sample', 'build-host.mjs'));
+  const { buildSampleHost } = await import(pathToFileURL(join(root, 'native', 'cmake', 'sample-host.mjs')).href);
   let hostPath;
   try {
     hostPath = buildSampleHost({ quiet: false });
   } catch (e) {
-    fail(`building fltsim-host with the sample driver failed (needs gcc/g++ and \`npm run build:native\` first):\n${e.message}`);
+    fail(`building fltsim-host-sample failed (needs CMake and a C/C++ compiler):\n${e.message}`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'fltport-scanner-'));
   const host = spawn(hostPath, ['--runtime-dir', dir, '--log-level', 'warn'], {

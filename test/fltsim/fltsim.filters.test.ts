@@ -1,11 +1,12 @@
 // Filter management through fltsim-host's control channel (the commands native/posix's
 // FilterManagement sends): the hosted filter, simulated volumes, instances, and FilterUnload /
 // FilterLoad running the driver's unload routine and FltsimDriverEntry again.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { hresultFromNtStatus } from '../../lib/errors.js';
-import { SimControl } from '../helpers/sim-control.js';
-import { SimHost } from '../helpers/sim-host.js';
+import type { SimControl } from '../helpers/sim-control.js';
+import type { SimHost } from '../helpers/sim-host.js';
+import { useSimHost } from '../helpers/sim-file.js';
 import { SimPortClient } from '../helpers/sim-wire.js';
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
@@ -13,15 +14,13 @@ const hex = (n: number): string => `0x${(n >>> 0).toString(16).toUpperCase().pad
 let host: SimHost;
 let ctl: SimControl;
 
-beforeAll(async () => {
-  host = await SimHost.start({ extraArgs: ['--filter-name', 'FltportSample', '--altitude', '370123'] });
-  ctl = await SimControl.open(host.socketPath);
-});
-
-afterAll(async () => {
-  ctl?.close();
-  expect(await host?.stop()).toEqual({ code: 0, signal: null });
-});
+useSimHost(
+  (h, c) => {
+    host = h;
+    ctl = c;
+  },
+  { extraArgs: ['--filter-name', 'FltportSample', '--altitude', '370123'] },
+);
 
 describe('filters and volumes', () => {
   it('lists the hosted filter with its altitude and instance count', async () => {

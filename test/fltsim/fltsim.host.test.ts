@@ -4,10 +4,11 @@
 // connection, FLT_DELETING_OBJECT while the filter is torn down).
 import { lstatSync, existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { SimControl } from '../helpers/sim-control.js';
 import { SimHost, simHostBinary } from '../helpers/sim-host.js';
+import { useSimHost } from '../helpers/sim-file.js';
 import { FrameType, SimPortClient, SimStream, StreamKind, WIRE_MAGIC, encodeFrame } from '../helpers/sim-wire.js';
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
@@ -74,15 +75,10 @@ describe('malformed frames drop their stream only', () => {
   let host: SimHost;
   let ctl: SimControl;
 
-  beforeAll(async () => {
-    host = await SimHost.start();
-    ctl = await SimControl.open(host.socketPath);
+  useSimHost(async (h, c) => {
+    host = h;
+    ctl = c;
     await ctl.ok('port.create', { name: '\\FltsimWire', max: 64 });
-  });
-
-  afterAll(async () => {
-    ctl?.close();
-    expect(await host?.stop()).toEqual({ code: 0, signal: null });
   });
 
   function hello(kind: number, magic = WIRE_MAGIC, version = 1): Buffer {

@@ -2,11 +2,12 @@
 // (what native/posix's MailslotServer does), kernel-created ones read by the test driver with
 // ZwReadFile/FltReadFile, one namespace for Win32 and NT names. Statuses are asserted as the
 // NTSTATUS on the wire and as the Win32 error / HRESULT a Windows caller would see.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { hresultFromNtStatus, hresultFromWin32, statusEntry } from '../../lib/errors.js';
-import { SimControl } from '../helpers/sim-control.js';
-import { SimHost } from '../helpers/sim-host.js';
+import type { SimControl } from '../helpers/sim-control.js';
+import type { SimHost } from '../helpers/sim-host.js';
+import { useSimHost } from '../helpers/sim-file.js';
 import { SimMailslotClient } from '../helpers/sim-wire.js';
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
@@ -16,14 +17,9 @@ let host: SimHost;
 let ctl: SimControl;
 let counter = 0;
 
-beforeAll(async () => {
-  host = await SimHost.start();
-  ctl = await SimControl.open(host.socketPath);
-});
-
-afterAll(async () => {
-  ctl?.close();
-  expect(await host?.stop()).toEqual({ code: 0, signal: null });
+useSimHost((h, c) => {
+  host = h;
+  ctl = c;
 });
 
 function slotName(): string {

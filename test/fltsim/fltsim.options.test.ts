@@ -1,11 +1,12 @@
 // Every UNCONFIRMED point of spec/port-semantics.md is a named fltsim option (docs/fltsim.md):
 // the default is the spec's recommendation, the alternative is one `option` away. Each test
 // switches one option, asserts the alternative behaviour exactly, and switches it back.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { hresultFromNtStatus } from '../../lib/errors.js';
 import { SimControl } from '../helpers/sim-control.js';
 import { SimHost } from '../helpers/sim-host.js';
+import { useSimHost } from '../helpers/sim-file.js';
 import { SimMailslotClient, SimPortClient } from '../helpers/sim-wire.js';
 
 const hex = (n: number): string => `0x${(n >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
@@ -33,18 +34,13 @@ let host: SimHost;
 let ctl: SimControl;
 let counter = 0;
 
-beforeAll(async () => {
-  host = await SimHost.start();
-  ctl = await SimControl.open(host.socketPath);
+useSimHost((h, c) => {
+  host = h;
+  ctl = c;
 });
 
 afterEach(async () => {
   for (const [name, value] of Object.entries(DEFAULTS)) await ctl.ok('option', { name, value });
-});
-
-afterAll(async () => {
-  ctl?.close();
-  expect(await host?.stop()).toEqual({ code: 0, signal: null });
 });
 
 async function setOption(name: string, value: string): Promise<void> {

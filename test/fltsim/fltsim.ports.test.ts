@@ -4,11 +4,12 @@
 // Each status is asserted as the NTSTATUS on the wire and as the HRESULT a Windows caller
 // sees: hresultFromNtStatus for synchronous Filter* results, HRESULT_FROM_WIN32 of the mapped
 // Win32 error for overlapped completions (spec §1.3, last paragraph).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { hresultFromNtStatus, hresultFromWin32, statusEntry } from '../../lib/errors.js';
-import { SimControl } from '../helpers/sim-control.js';
-import { SimHost } from '../helpers/sim-host.js';
+import type { SimControl } from '../helpers/sim-control.js';
+import type { SimHost } from '../helpers/sim-host.js';
+import { useSimHost } from '../helpers/sim-file.js';
 import { SimPortClient } from '../helpers/sim-wire.js';
 
 /** What GetQueuedCompletionStatus callers see for an overlapped completion with `nt`. */
@@ -24,15 +25,9 @@ let host: SimHost;
 let ctl: SimControl;
 let counter = 0;
 
-beforeAll(async () => {
-  host = await SimHost.start();
-  ctl = await SimControl.open(host.socketPath);
-});
-
-afterAll(async () => {
-  ctl?.close();
-  const exit = await host?.stop();
-  expect(exit).toEqual({ code: 0, signal: null });
+useSimHost((h, c) => {
+  host = h;
+  ctl = c;
 });
 
 /** A fresh port of the test driver with `args`; returns its name. */

@@ -3,11 +3,12 @@
 // running as another uid gets STATUS_ACCESS_DENIED (0x80070005) unless the driver widened the
 // descriptor. The other identity is real: sim-peer runs in a child process started as
 // uid/gid 65534 (nobody), and the host reads its credentials with SO_PEERCRED.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { hresultFromNtStatus } from '../../lib/errors.js';
-import { SimControl } from '../helpers/sim-control.js';
-import { SimHost, compileSimPeer, runSimPeer } from '../helpers/sim-host.js';
+import type { SimControl } from '../helpers/sim-control.js';
+import { compileSimPeer, runSimPeer, type SimHost } from '../helpers/sim-host.js';
+import { useSimHost } from '../helpers/sim-file.js';
 import { SimPortClient } from '../helpers/sim-wire.js';
 
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -18,15 +19,10 @@ let host: SimHost;
 let ctl: SimControl;
 let counter = 0;
 
-beforeAll(async () => {
-  host = await SimHost.start();
-  ctl = await SimControl.open(host.socketPath);
+useSimHost((h, c) => {
+  host = h;
+  ctl = c;
   compileSimPeer();
-});
-
-afterAll(async () => {
-  ctl?.close();
-  expect(await host?.stop()).toEqual({ code: 0, signal: null });
 });
 
 async function port(args: Record<string, string | number> = {}): Promise<string> {

@@ -1,6 +1,7 @@
-// Target `fltsim` of the contract suite: fltsim-host with the sample driver linked in
-// (test/contract/fltsim-sample/build-host.mjs), in a private runtime directory.
-import { buildSampleHost } from '../contract/fltsim-sample/build-host.mjs';
+// Target `fltsim` of the contract suite: fltsim-host with the sample driver linked in (the
+// CMake target fltsim-host-sample, built by native/cmake/sample-host.mjs when out of date), in
+// a private runtime directory.
+import { buildSampleHost } from '../../native/cmake/sample-host.mjs';
 import type { ContractHost } from './contract-target.js';
 import { SimHost, type SimHostOptions } from './sim-host.js';
 

@@ -1,6 +1,6 @@
 // The contract suite's targets. FLTPORT_CONTRACT_TARGET picks one:
 //   fltsim  (default off Windows) fltsim-host running the SAMPLE driver's communication code
-//           with FPS_TEST_CONTROL (build/contract/fltsim-host-sample, built on demand)
+//           with FPS_TEST_CONTROL (CMake target fltsim-host-sample, built when out of date)
 //   driver  (default on Windows)  the installed sample minifilter (Debug build: test control)
 //   wine    the Windows addon under Wine against a Windows build of fltsim with the sample;
 //           FLTPORT_CONTRACT_WINE_HOST names a module whose `startContractHost()` returns a

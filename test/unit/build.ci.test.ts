@@ -53,6 +53,112 @@ describe('count-results: ctest JUnit', () => {
   });
 });
 
+// The reports the counts are taken from, as the tools write them for names full of markup:
+// node's test runner (test/wine under node.exe) leaves '>' unescaped in attributes and text.
+describe('count-results: JUnit as node --test and vitest write it, and merged by the Wine lane', () => {
+  const name = `a > b "c" & <d> 'e' />`;
+  const reports: Record<'node' | 'vitest', string> = { node: '', vitest: '' };
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fltport-junit-'));
+    const cases = (api: string) => `${api}
+test(${JSON.stringify(name)}, () => {});
+test('fails > here', () => { throw new Error('x > y <z> />'); });
+test.skip('skipped > </testcase>', () => {});
+test.todo('todo >');
+`;
+    writeFileSync(join(dir, 'n.test.mjs'), cases("import { test } from 'node:test';"));
+    writeFileSync(join(dir, 'v.test.js'), cases(''));
+    reports.node = join(dir, 'node.xml');
+    reports.vitest = join(dir, 'vitest.xml');
+    // Exit status 1: one case fails on purpose.
+    spawnSync(process.execPath, ['--test', '--test-reporter=junit', `--test-reporter-destination=${reports.node}`, 'n.test.mjs'], { cwd: dir });
+    spawnSync(
+      process.execPath,
+      [join(root, 'node_modules/vitest/vitest.mjs'), 'run', '--root', dir, '--globals', '--reporter=junit', `--outputFile.junit=${reports.vitest}`, 'v.test.js'],
+      { cwd: dir },
+    );
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("counts node's report, whose attributes keep '>' and '/>' unescaped", () => {
+    const xml = readFileSync(reports.node, 'utf8');
+    expect(xml).toMatch(/name="fails > here"/);
+    expect(ctest(xml)).toEqual({ passed: 1, failed: 1, skipped: 2 });
+  });
+
+  it("counts vitest's report", () => {
+    expect(ctest(readFileSync(reports.vitest, 'utf8'))).toEqual({ passed: 1, failed: 1, skipped: 2 });
+  });
+
+  it('wine-lane-report.mjs merges both as they are, adds lane-level failures and skips, and counts the same', () => {
+    const out = join(dir, 'lane.xml');
+    const cut = join(dir, 'cut.xml');
+    writeFileSync(cut, readFileSync(reports.node, 'utf8').slice(0, 300));
+    const r = spawnSync(
+      process.execPath,
+      [join(root, 'native/cmake/wine-lane-report.mjs'), out, '4', reports.node, reports.vitest, cut, join(dir, 'missing.xml'), 'build: x > y', 'skip:f.test.ts (not run)'],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    // node 1/1/2 + vitest 1/1/2 + the cut report, the missing one and the lane failure (failed)
+    // + the skip.
+    expect(r.stdout.trim()).toBe('2 5 5');
+    const merged = readFileSync(out, 'utf8');
+    expect(ctest(merged)).toEqual({ passed: 2, failed: 5, skipped: 5 });
+    expect(merged).toContain('name="fails > here"');
+    expect(merged).toMatch(/cut\.xml" classname="wine"><failure message="unreadable JUnit report/);
+  });
+});
+
+describe('count-results: JUnit is parsed as XML, not matched by pattern', () => {
+  it("reads a test name with an unescaped '>' (legal in an attribute value) as one case", () => {
+    // A pattern that ends the tag at the first '>' read this as one case whose body ran on into
+    // the next case: 0 passed, 1 failed.
+    const xml = '<testsuites><testcase name="a > b"/><testcase name="c"><failure/></testcase></testsuites>';
+    expect(ctest(xml)).toEqual({ passed: 1, failed: 1, skipped: 0 });
+  });
+
+  it("reads '/>', '<'-free markup and either quote inside attribute values", () => {
+    const xml = `<testsuite>
+  <testcase name='it "quotes" />' classname="a>b" status="run"/>
+  <testcase name="x &gt; y &amp;&lt;z&gt;" status='fail'><failure message='1 > 0'/></testcase>
+  <testcase name="&#x3e;&#62;" status="&#x72;un" />
+</testsuite>`;
+    expect(ctest(xml)).toEqual({ passed: 2, failed: 1, skipped: 0 });
+  });
+
+  it('ignores markup inside comments, CDATA and processing instructions', () => {
+    const xml = `<?xml version="1.0"?><!DOCTYPE testsuites>
+<!-- <testcase name="commented out"><failure/></testcase> -->
+<testsuites><?report tool="x"?>
+  <testcase name="out">
+    <system-out><![CDATA[<failure message="printed by the test"/> </testcase>]]></system-out>
+    <system-err>&lt;error/&gt;</system-err>
+  </testcase>
+</testsuites>`;
+    expect(ctest(xml)).toEqual({ passed: 1, failed: 0, skipped: 0 });
+  });
+
+  it('counts only failure, error and skipped elements of the case itself', () => {
+    const xml = `<testsuites><testcase name="a"><properties><property name="failure" value="x"/></properties></testcase>
+<testcase name="b"><skipped/><system-out>failure</system-out></testcase></testsuites>`;
+    expect(ctest(xml)).toEqual({ passed: 1, failed: 0, skipped: 1 });
+  });
+
+  it('refuses a report cut short or broken instead of counting the part that was written', () => {
+    const whole = '<testsuites><testcase name="a"/><testcase name="b"><failure/></testcase></testsuites>';
+    for (const cut of [whole.slice(0, 40), whole.slice(0, -1), whole.slice(0, -14)]) {
+      expect(() => ctest(cut), cut).toThrow(/not well-formed XML/);
+    }
+    expect(() => ctest('')).toThrow(/no root element/);
+    expect(() => ctest('<a><testcase name="x"></a></testcase>')).toThrow(/<\/a> closes <testcase>/);
+    expect(() => ctest('<a><testcase name="x" status="run></a>')).toThrow(/unterminated attribute status/);
+    expect(() => ctest('<a><testcase name=x/></a>')).toThrow(/broken attribute/);
+    expect(() => ctest('<a/><b/>')).toThrow(/more than one root/);
+  });
+});
+
 describe('count-results: vitest JSON', () => {
   it('adds pending and todo to skipped, and a file that failed to load to failed', () => {
     const report = {
@@ -103,10 +209,12 @@ describe('count-results CLI', () => {
 
   it('counts a missing or corrupt report as a failure', () => {
     writeFileSync(join(dir, 'bad.json'), '{ not json');
-    const r = cli(join(dir, 'missing.xml'), join(dir, 'bad.json'));
-    expect(r.out).toBe('0 2 0');
+    writeFileSync(join(dir, 'cut.xml'), '<testsuite><testcase name="a" status="run"/><testcase name="b" sta');
+    const r = cli(join(dir, 'missing.xml'), join(dir, 'bad.json'), join(dir, 'cut.xml'));
+    expect(r.out).toBe('0 3 0');
     expect(r.err).toMatch(/ctest: no report/);
     expect(r.err).toMatch(/vitest: unreadable report/);
+    expect(r.err).toMatch(/cut\.xml: unreadable report .*not well-formed XML/);
   });
 });
 

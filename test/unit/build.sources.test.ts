@@ -171,8 +171,11 @@ function cmakeNameFor(gypName: string): string {
   return upper.startsWith('FLTSIM') ? upper : `FLTPORT_${upper}`;
 }
 
-/** CMake lists with no gyp counterpart: node-gyp cannot cross-compile for Windows. */
-const CMAKE_ONLY = new Set(['FLTSIM_WIN32_SOURCES']);
+/**
+ * CMake lists with no gyp counterpart: node-gyp cannot cross-compile for Windows (the Wine
+ * lane's programs), and samples/ is not in the npm package (fltsim-host-sample).
+ */
+const CMAKE_ONLY = new Set(['FLTSIM_WIN32_SOURCES', 'FLTSIM_SAMPLE_SOURCES']);
 
 function compareLists(gyp: Map<string, string[]>, cmake: Map<string, string[]>): string[] {
   const problems: string[] = [];
@@ -236,9 +239,22 @@ describe('binding.gyp and CMakeLists.txt list the same sources', () => {
     expect(gyp.get('core_sources')?.length).toBeGreaterThan(0);
   });
 
-  it('CMakeLists.txt declares the matching lists, plus FLTSIM_WIN32_SOURCES for the Wine lane', () => {
+  it('CMakeLists.txt declares the matching lists, plus FLTSIM_WIN32_SOURCES for the Wine lane and FLTSIM_SAMPLE_SOURCES', () => {
     for (const name of EXPECTED_GYP_LISTS) expect(cmake.has(cmakeNameFor(name)), cmakeNameFor(name)).toBe(true);
     expect(cmake.has('FLTSIM_WIN32_SOURCES')).toBe(true);
+    expect(cmake.has('FLTSIM_SAMPLE_SOURCES')).toBe(true);
+  });
+
+  it('fltsim-host-sample is built from samples/ only, and only where samples/ exists (not from the npm package)', () => {
+    const files = cmake.get('FLTSIM_SAMPLE_SOURCES') ?? [];
+    expect(files.length).toBeGreaterThan(0);
+    expect(files.filter((f) => !f.startsWith('samples/'))).toEqual([]);
+    const published = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { files: string[] }).files;
+    expect(published.some((f) => f.startsWith('samples'))).toBe(false);
+    const body = stripCMakeComments(cmakeText);
+    const guard = /if\(TARGET fltsim-host AND EXISTS "\$\{PROJECT_SOURCE_DIR\}\/samples\/[^"]+"\)([\s\S]*?)\nendif\(\)/.exec(body);
+    expect(guard?.[1]).toMatch(/add_executable\(fltsim-host-sample \$\{FLTSIM_SAMPLE_SOURCES\}/);
+    expect(body.replace(guard?.[0] ?? '', '')).not.toMatch(/FLTSIM_SAMPLE_SOURCES\}/);
   });
 
   it('every list matches its counterpart exactly', () => {

@@ -1,6 +1,6 @@
 // The contract suite's `wine` target (test/helpers/contract-target.ts): FLTPORT_CONTRACT_WINE_HOST
 // names this module. It runs inside the suite's Windows node.exe under Wine and starts
-// fltsim-host-sample.exe (FLTPORT_WINE_SAMPLE_HOST, built by test/wine/build-sample-host.mjs)
+// fltsim-host-sample.exe (FLTPORT_WINE_SAMPLE_HOST, the CMake target the lane cross-builds)
 // as a Windows child process with an instance of its own; the test fltlib.dll next to the
 // addon finds that instance through FLTSIM_RUNTIME_DIR, which is set in this process's
 // environment (read at every connect), so connect options stay empty as on Windows.

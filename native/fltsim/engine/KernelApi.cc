@@ -261,6 +261,11 @@ HANDLE NTAPI PsGetProcessId(PEPROCESS Process) {
   return reinterpret_cast<HANDLE>(static_cast<uintptr_t>(pid));
 }
 
+BOOLEAN IoIs32bitProcess(PIRP Irp) {
+  (void)Irp;
+  return FALSE;  // no WOW64 callers (fltKernel.h)
+}
+
 LONG_PTR ObfReferenceObject(PVOID Object) {
   uintptr_t h = reinterpret_cast<uintptr_t>(Object);
   uint32_t pid;

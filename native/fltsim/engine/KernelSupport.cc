@@ -15,6 +15,7 @@
 #include <new>
 #include <shared_mutex>
 #include <thread>
+#include <unordered_set>
 
 #include <pthread.h>
 
@@ -31,9 +32,12 @@ namespace {
 
 // ---- Pool ----------------------------------------------------------------------------------
 // Each allocation is preceded by a header that records its tag and size; 32 bytes keeps the
-// caller's pointer 16-byte aligned as the kernel pool's is on x64.
+// caller's pointer 16-byte aligned as the kernel pool's is on x64. A free looks the pointer up
+// among the live allocations before it touches the header: the header of a block freed
+// already is the C allocator's memory again, and a foreign pointer may have none. (A stale
+// pointer whose address the allocator has handed out again is that new allocation, as it
+// would be on Windows without Driver Verifier's special pool.)
 constexpr uint64_t kLiveMagic = 0x6C6F6F50'6D697346ull;  // "FsimPool"
-constexpr uint64_t kFreedMagic = 0x65657246'6D697346ull;  // "FsimFree"
 
 struct alignas(16) PoolHeader {
   uint64_t magic;
@@ -47,6 +51,9 @@ std::atomic<uint64_t> g_outstanding_allocations{0};
 std::atomic<uint64_t> g_outstanding_bytes{0};
 std::atomic<uint64_t> g_tag_mismatches{0};
 std::atomic<uint64_t> g_bad_frees{0};
+std::mutex g_pool_mu;
+// Never destroyed: driver threads may still free while the process exits.
+auto* const g_live_allocations = new std::unordered_set<const void*>();
 
 void TagText(ULONG tag, char out[5]) {
   for (int i = 0; i < 4; ++i) {
@@ -66,6 +73,10 @@ PVOID PoolAllocate(SIZE_T size, ULONG tag, bool zero) {
   header->tag = tag;
   PVOID p = header + 1;
   if (zero) std::memset(p, 0, size);
+  {
+    std::lock_guard<std::mutex> lock(g_pool_mu);
+    g_live_allocations->insert(p);
+  }
   g_outstanding_allocations.fetch_add(1);
   g_outstanding_bytes.fetch_add(size);
   return p;
@@ -77,13 +88,18 @@ void PoolFree(PVOID p, bool check_tag, ULONG tag) {
     g_bad_frees.fetch_add(1);
     return;
   }
+  {
+    std::lock_guard<std::mutex> lock(g_pool_mu);
+    if (g_live_allocations->erase(p) == 0) {
+      // Freed already, or never ours: leaving it alone is the only safe thing to do.
+      LogWrite(LogLevel::kError, "DRIVER BUG: ExFreePool(%p): not a live pool allocation (a double free?)", p);
+      g_bad_frees.fetch_add(1);
+      return;
+    }
+  }
   auto* header = static_cast<PoolHeader*>(p) - 1;
   if (header->magic != kLiveMagic) {
-    // Not ours, or freed already: leaving it alone is the only safe thing to do.
-    LogWrite(LogLevel::kError, "DRIVER BUG: ExFreePool(%p): not a live pool allocation%s", p,
-             header->magic == kFreedMagic ? " (double free)" : "");
-    g_bad_frees.fetch_add(1);
-    return;
+    LogWrite(LogLevel::kError, "DRIVER BUG: ExFreePool(%p): the bytes before the allocation were overwritten", p);
   }
   if (check_tag && header->tag != tag) {
     char want[5], got[5];
@@ -95,7 +111,6 @@ void PoolFree(PVOID p, bool check_tag, ULONG tag) {
              p, got, want);
     g_tag_mismatches.fetch_add(1);
   }
-  header->magic = kFreedMagic;
   g_outstanding_allocations.fetch_sub(1);
   g_outstanding_bytes.fetch_sub(header->size);
   std::free(header);

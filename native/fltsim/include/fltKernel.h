@@ -613,6 +613,11 @@ NTKERNELAPI PEPROCESS NTAPI PsGetCurrentProcess(VOID);
 NTKERNELAPI HANDLE NTAPI PsGetCurrentProcessId(VOID);
 NTKERNELAPI HANDLE NTAPI PsGetProcessId(_In_ PEPROCESS Process);
 #define IoGetCurrentProcess PsGetCurrentProcess
+/* Whether the request comes from a 32-bit process on 64-bit Windows (a 64-bit driver build
+ * asks before reading pointer-sized fields of a user buffer). fltsim's callers never are:
+ * Linux clients are native processes, and the Wine lane's prefix is 64-bit only. */
+typedef struct _IRP *PIRP;
+NTKERNELAPI BOOLEAN IoIs32bitProcess(_In_opt_ PIRP Irp);
 
 /* ObReferenceObject/ObDereferenceObject: the FILE_OBJECT returned by FltCreateMailslotFile is
  * reference counted (the mailslot closes when its handle and every reference are gone).

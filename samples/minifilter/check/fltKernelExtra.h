@@ -334,7 +334,7 @@ NTSYSAPI ULONG NTAPI RtlLengthRequiredSid(_In_ ULONG SubAuthorityCount);
 #endif
 
 /* ---- WOW64 (communication.c under _WIN64: the Windows builds, and a Windows build of
- *      fltsim-host, which would need IoIs32bitProcess too) ---- */
+ *      fltsim-host, where fltsim declares it) ---- */
 #if !defined(FPSX_HAVE_PIRP) /* probe: type PIRP */
 typedef struct _IRP *PIRP;
 #endif

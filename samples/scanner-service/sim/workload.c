@@ -6,7 +6,7 @@
  * FpsPostCreate / FpsPreWrite would (operation, normalized path, first bytes of content,
  * offset, process) and hands them to the driver's own FpsSendScanRequest, so every request
  * goes through the sample's real send path: round robin over scanners, the scan timeout,
- * reply validation, verdict counters. Linked into build/contract/fltsim-host-sample only.
+ * reply validation, verdict counters. Linked into fltsim-host-sample only (CMakeLists.txt).
  *
  * Event i is a pure function of (seed, i): a run's mix does not depend on thread timing, so
  * a test can assert exact verdict counts for a seed.
@@ -38,7 +38,7 @@ static struct {
     pthread_t Threads[FPSX_MAX_THREADS];
     int ThreadCount;
     FPSX_WORKLOAD_COUNTS Counts;
-} FpsxWl = { PTHREAD_MUTEX_INITIALIZER };
+} FpsxWl = { .Lock = PTHREAD_MUTEX_INITIALIZER };
 
 static const char FpsxEicar[] = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 

@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -31,6 +32,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include <fltsim/wire.h>
 
 #include "../../host/ControlRegistry.h"
 #include "../../engine/ControlText.h"
@@ -423,7 +426,8 @@ std::string VerbConnClose(const ControlLine& command) {
 }
 
 // The outcome of a `send ... summary=1`: per-message latency (FltSendMessage call to return,
-// reply wait included) in nanoseconds, percentiles computed once when the last sender ends.
+// reply wait included) in nanoseconds, percentiles computed once when the last sender ends;
+// `failed` counts every status but STATUS_SUCCESS, `timeouts` the STATUS_TIMEOUTs among them.
 class SendSummary {
  public:
   SendSummary(uint64_t count, uint64_t senders)
@@ -433,6 +437,7 @@ class SendSummary {
   void Record(uint64_t index, NTSTATUS status, std::chrono::steady_clock::duration took) {
     latency_ns_[index] = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(took).count());
     if (status != STATUS_SUCCESS) failed_.fetch_add(1, std::memory_order_relaxed);
+    if (status == STATUS_TIMEOUT) timeouts_.fetch_add(1, std::memory_order_relaxed);
   }
 
   bool SenderDone() { return senders_left_.fetch_sub(1, std::memory_order_acq_rel) == 1; }
@@ -449,6 +454,7 @@ class SendSummary {
     LineBuilder event("send-summary");
     event.Add("first", first).Add("conn", conn).Add("count", static_cast<uint64_t>(latency_ns_.size()))
         .Add("failed", failed_.load())
+        .Add("timeouts", timeouts_.load())
         .Add("elapsed_ns", static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count()))
         .Add("mean_ns", total / latency_ns_.size()).Add("p50_ns", pct(0.50)).Add("p99_ns", pct(0.99))
         .Add("p999_ns", pct(0.999)).Add("max_ns", latency_ns_.back());
@@ -458,9 +464,16 @@ class SendSummary {
  private:
   std::vector<uint64_t> latency_ns_;
   std::atomic<uint64_t> failed_{0};
+  std::atomic<uint64_t> timeouts_{0};
   std::atomic<uint64_t> senders_left_;
   std::chrono::steady_clock::time_point started_;
 };
+
+// send: at most this many driver threads; with summary=1 at most this many messages (one
+// latency slot, 8 bytes, each); reply capacities up to one frame.
+constexpr uint64_t kMaxSenders = 256;
+constexpr uint64_t kMaxSummaryCount = 64ull * 1024 * 1024;
+constexpr ULONG kMaxReplyCapacity = FLTSIM_MAX_FRAME;
 
 std::string VerbSend(const ControlLine& command) {
   ArgsAllowed(command, {"conn", "size", "fill", "hex", "seq", "reply", "timeout", "count",
@@ -477,18 +490,28 @@ std::string VerbSend(const ControlLine& command) {
   std::string reply = ArgString(command, "reply", "none");
   const bool wants_reply = reply != "none";
   const ULONG reply_cap = wants_reply ? ParseU32Text(reply, "reply") : 0;
+  // No reply larger than a frame can come back: a capacity up to 4 GiB would only be memory
+  // nobody can use, allocated per send.
+  if (reply_cap > kMaxReplyCapacity) {
+    Fail(STATUS_INVALID_PARAMETER, "reply: at most " + std::to_string(kMaxReplyCapacity) + " bytes (fltsim's frame size)");
+  }
   bool timeout_null = true;
   LARGE_INTEGER timeout;
   timeout.QuadPart = ArgPresent(command, "timeout") ? ArgNtTimeout(command, "timeout", &timeout_null) : 0;
   const uint64_t count = ArgU64(command, "count", 1);
+  if (count == 0) Fail(STATUS_INVALID_PARAMETER, "count: at least 1");
   const uint64_t concurrency = ArgU64(command, "concurrency", 1);
-  if (count == 0 || concurrency == 0 || concurrency > 256) Fail(STATUS_INVALID_PARAMETER, "count >= 1, 1 <= concurrency <= 256");
+  if (concurrency == 0 || concurrency > kMaxSenders) {
+    Fail(STATUS_INVALID_PARAMETER, "concurrency: 1 to " + std::to_string(kMaxSenders) + " sender threads");
+  }
   std::string via = ArgString(command, "via", "var");
   if (via != "var" && via != "null" && via != "copy") Fail(STATUS_INVALID_PARAMETER, "via: var, null or copy");
 
   // summary=1 (benchmarks): no event per send, one send-summary event when the last ends.
   const bool summary = ArgBool(command, "summary", false);
-  if (summary && count > 64ull * 1024 * 1024) Fail(STATUS_INVALID_PARAMETER, "count: at most 64Mi with summary=1");
+  if (summary && count > kMaxSummaryCount) {
+    Fail(STATUS_INVALID_PARAMETER, "count: at most " + std::to_string(kMaxSummaryCount) + " with summary=1");
+  }
   auto stats = summary ? std::make_shared<SendSummary>(count, std::min(count, concurrency)) : nullptr;
 
   std::lock_guard<std::mutex> lock(g_driver->mu);
@@ -505,23 +528,28 @@ std::string VerbSend(const ControlLine& command) {
         if (seq) {
           for (size_t b = 0; b < 4 && b < message.size(); ++b) message[b] = static_cast<uint8_t>(i >> (8 * b));
         }
-        std::vector<uint8_t> reply_buffer(reply_cap + 1);
+        // Zeroed (the event reports min(*ReplyLength, cap) bytes, and *ReplyLength changes
+        // only when a reply came), yet calloc'd: a large buffer is pages nobody touched
+        // until a reply writes them. + 1: a buffer even for capacity 0.
+        std::unique_ptr<uint8_t, decltype(&free)> reply_buffer(
+            static_cast<uint8_t*>(wants_reply ? calloc(reply_cap + size_t{1}, 1) : nullptr), &free);
         ULONG reply_length = reply_cap;
         PFLT_PORT* variable = via == "var" ? &conn->client_port : via == "null" ? &null_port : &copy;
-        NTSTATUS status = FltSendMessage(g_driver->filter, variable, message.data(),
-                                         static_cast<ULONG>(message.size()),
-                                         wants_reply ? reply_buffer.data() : nullptr,
-                                         wants_reply ? &reply_length : nullptr,
-                                         timeout_null ? nullptr : &timeout);
+        NTSTATUS status = wants_reply && !reply_buffer
+                              ? STATUS_INSUFFICIENT_RESOURCES
+                              : FltSendMessage(g_driver->filter, variable, message.data(),
+                                               static_cast<ULONG>(message.size()), reply_buffer.get(),
+                                               wants_reply ? &reply_length : nullptr,
+                                               timeout_null ? nullptr : &timeout);
         if (stats) {
           stats->Record(i, status, std::chrono::steady_clock::now() - started);
           continue;
         }
         LineBuilder event("send");
         event.Add("id", first + i).Add("conn", conn->id).AddStatus("status", static_cast<uint32_t>(status));
-        if (wants_reply) {
+        if (wants_reply && reply_buffer) {
           event.Add("replied", static_cast<uint64_t>(reply_length));
-          event.AddBytes("reply", reply_buffer.data(), std::min<ULONG>(reply_length, reply_cap));
+          event.AddBytes("reply", reply_buffer.get(), std::min<ULONG>(reply_length, reply_cap));
         }
         Emit(event);
       }

@@ -1,2 +1,0 @@
-export declare const sampleHostPath: string;
-export declare function buildSampleHost(options?: { force?: boolean; quiet?: boolean }): string;
