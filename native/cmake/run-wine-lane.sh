@@ -177,20 +177,10 @@ build_host() {
   fi
   cmake --build "$dir" --parallel "$jobs" --target fltsim-host fltsim-host-sample fltsim_fltlib
 }
-# The native test programs: native/test/wine_fltlib_test.cc (the DLL at the level of the
-# OVERLAPPED) and native/test/wine_port_backend_test.cc (native/win's port backend, compiled
-# with what it needs from native/core). Both import FLTLIB.DLL through mingw-w64's import
-# library, as any fltlib client does; the loader takes the test DLL from the program's
-# directory.
+# The native test programs (CMakeLists.txt: wine_fltlib_test, wine_port_backend_test).
 native_tests=(wine_fltlib_test wine_port_backend_test)
 build_native_test() {
-  local cxx=(x86_64-w64-mingw32-g++-posix -std=c++17 -O2 -Wall -Wextra -Werror -Inative/test)
-  local link=(-lfltlib -static -static-libgcc -static-libstdc++)
-  "${cxx[@]}" native/test/wine_fltlib_test.cc -o "$lane/wine_fltlib_test.exe" "${link[@]}" &&
-    "${cxx[@]}" -Inative/core -Inative/win native/test/wine_port_backend_test.cc \
-      native/win/PortBackendWin.cc native/win/CompletionLoop.cc native/core/MessageBatch.cc \
-      native/core/SessionState.cc native/core/StatusTable.cc \
-      -o "$lane/wine_port_backend_test.exe" "${link[@]}"
+  cmake --build "$lane/cmake" --parallel "$jobs" --target "${native_tests[@]}"
 }
 built=1
 step "dist/ (npm run build:ts)" logged "$run_dir/build-ts.log" npm run --silent build:ts || { built=0; failures+=("build: dist/ (tsc)"); }
@@ -220,7 +210,7 @@ mkdir -p "$tree"
 cp prebuilds/win32-x64/fltport.node "$tree/fltport.node"
 cp "$lane/cmake/fltlib.dll" "$tree/fltlib.dll"
 cp "$lane/cmake/fltsim-host.exe" "$tree/fltsim-host.exe"
-for t in "${native_tests[@]}"; do cp "$lane/$t.exe" "$tree/$t.exe"; done
+for t in "${native_tests[@]}"; do cp "$lane/cmake/$t.exe" "$tree/$t.exe"; done
 cp "$lane/cmake/fltsim-host-sample.exe" "$tree/fltsim-host-sample.exe"
 
 # ---- fltsim-host.exe -------------------------------------------------------------------------
