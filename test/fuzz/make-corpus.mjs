@@ -5,7 +5,7 @@
 // changing a format and commit the result. Inputs that once crashed a target are kept next to
 // the seeds as crash-* files (written by hand, never by this script) and replayed on every run.
 //
-//   node test/fuzz/make-corpus.mjs [TARGET...]
+//   node test/fuzz/make-corpus.mjs [--out DIR] [TARGET...]   (DIR default: test/fuzz/corpus)
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -275,10 +275,13 @@ const seeds = {
 
 // ---- write ---------------------------------------------------------------------------------
 
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const outAt = args.indexOf('--out');
+const out = outAt >= 0 ? args.splice(outAt, 2)[1] : join(here, 'corpus');
+const only = args;
 for (const [target, make] of Object.entries(seeds)) {
   if (only.length > 0 && !only.includes(target)) continue;
-  const dir = join(here, 'corpus', target);
+  const dir = join(out, target);
   mkdirSync(dir, { recursive: true });
   // Seeds are regenerated; crash-* inputs are kept.
   for (const f of readdirSync(dir)) if (f.startsWith('seed-')) rmSync(join(dir, f));
