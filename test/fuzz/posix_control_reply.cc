@@ -14,20 +14,15 @@
 
 #include "ControlClient.h"
 #include "FilterManagement.h"
-#include "posix_test_peer.h"
+#include "FuzzPeer.h"
 
 namespace {
 
 using namespace fltport;
 
-test::TestWirePeer& Peer() {
-  static test::TestWirePeer* peer = new test::TestWirePeer();  // one socket for the process
-  return *peer;
-}
-
 // The host: answers the next control call with `answer`, then closes the stream.
 void Answer(const std::string& answer) {
-  auto host = Peer().AcceptHello(FLTSIM_KIND_CONTROL);
+  auto host = fuzz::Peer().AcceptHello(FLTSIM_KIND_CONTROL);
   if (!host) __builtin_trap();
   posix::Frame call;
   if (!host->ReadType(FLTSIM_CONTROL, &call)) __builtin_trap();
@@ -56,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (answered && !parsed.ok && parsed.status == 0) __builtin_trap();
 
   std::thread host([&] { Answer(answer); });
-  core::ManagementContext ctx{Peer().dir()};
+  core::ManagementContext ctx{fuzz::Peer().dir()};
   core::Status s;
   size_t got = 0;
   switch (which) {

@@ -19,20 +19,14 @@
 #include <thread>
 #include <vector>
 
-#include "FltsimStream.h"
 #include "FuzzInput.h"
+#include "FuzzPeer.h"
 #include "MailslotBackendPosix.h"
-#include "posix_test_peer.h"
 
 namespace {
 
 using namespace fltport;
 using fuzz::FuzzInput;
-
-test::TestWirePeer& Peer() {
-  static test::TestWirePeer* peer = new test::TestWirePeer();  // one socket for the process
-  return *peer;
-}
 
 class Events : public core::MailslotEvents {
  public:
@@ -66,32 +60,12 @@ class Events : public core::MailslotEvents {
   int stopped_ = 0;
 };
 
-// A server stream that has said HELLO: what Create() has after MS_CREATE.
-std::unique_ptr<posix::FltsimStream> OpenStream(std::unique_ptr<test::PeerStream>* host) {
-  std::thread accept([&] { *host = Peer().AcceptHello(FLTSIM_KIND_MAILSLOT); });
-  core::Status s;
-  auto stream = posix::FltsimStream::Open(Peer().dir(), FLTSIM_KIND_MAILSLOT, 5000, &s);
-  accept.join();
-  if (!stream || !*host) __builtin_trap();  // the harness itself is broken
-  return stream;
-}
-
-// Waits for a request frame of `type`, or for the request to end without one.
-void AwaitFrame(test::PeerStream* host, uint16_t type, const std::atomic<bool>& ended) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  posix::Frame f;
-  while (std::chrono::steady_clock::now() < give_up) {
-    if (host->Read(&f, 10) && f.type == type) return;
-    if (ended.load()) return;
-  }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzInput in(data, size);
   std::unique_ptr<test::PeerStream> host;
-  auto stream = OpenStream(&host);
+  auto stream = fuzz::OpenStream(FLTSIM_KIND_MAILSLOT, &host);
   Events events;
   auto server = std::make_unique<posix::MailslotBackendPosix>(&events, std::move(stream));
   server->set_drain_timeout(std::chrono::milliseconds(500));
@@ -105,11 +79,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   posix::MailslotBackendPosix* s = server.get();
   uint64_t next_token = 1;
   int ops = 0;
+  fuzz::HostWriter writer(host.get());
   while (!in.done() && ++ops <= 64) {
     const uint8_t op = in.U8();
     switch (op) {
       case 0:
-        host->Write(in.Bytes(in.U16()));
+        writer.Write(in.Bytes(in.U16()));
         break;
       case 1: {
         const uint32_t max = in.U16();
@@ -132,7 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           }
           req->ended.store(true);
         });
-        AwaitFrame(host.get(), query ? FLTSIM_MS_QUERY : FLTSIM_MS_SET, req->ended);
+        fuzz::AwaitFrame(host.get(), query ? FLTSIM_MS_QUERY : FLTSIM_MS_SET, req->ended);
         requests.push_back(std::move(r));
         break;
       }

@@ -24,42 +24,12 @@
 #include <thread>
 #include <vector>
 
-#include "FltsimStream.h"
 #include "FuzzInput.h"
+#include "FuzzPeer.h"
 #include "PortBackendPosix.h"
-#include "posix_test_peer.h"
-
-namespace {
 
 using namespace fltport;
 using fuzz::FuzzInput;
-
-test::TestWirePeer& Peer() {
-  static test::TestWirePeer* peer = new test::TestWirePeer();  // one socket for the process
-  return *peer;
-}
-
-// A client stream that has said HELLO to the peer: what Connect() has after CONNECT.
-std::unique_ptr<posix::FltsimStream> OpenStream(std::unique_ptr<test::PeerStream>* host) {
-  std::thread accept([&] { *host = Peer().AcceptHello(FLTSIM_KIND_PORT); });
-  core::Status s;
-  auto stream = posix::FltsimStream::Open(Peer().dir(), FLTSIM_KIND_PORT, 5000, &s);
-  accept.join();
-  if (!stream || !*host) __builtin_trap();  // the harness itself is broken
-  return stream;
-}
-
-// Waits for the SEND frame of a send that is starting, or for the send to end without one.
-void AwaitSendFrame(test::PeerStream* host, const std::atomic<bool>& ended) {
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  posix::Frame f;
-  while (std::chrono::steady_clock::now() < give_up) {
-    if (host->Read(&f, 10) && f.type == FLTSIM_SEND) return;
-    if (ended.load()) return;
-  }
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzInput in(data, size);
@@ -70,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.high_water_mark = 1 + in.U8() % 4;
 
   std::unique_ptr<test::PeerStream> host;
-  auto stream = OpenStream(&host);
+  auto stream = fuzz::OpenStream(FLTSIM_KIND_PORT, &host);
   test::RecordingPortEvents events;
   auto backend = std::make_unique<posix::PortBackendPosix>(options, &events, std::move(stream));
   backend->set_drain_timeout(std::chrono::milliseconds(500));
@@ -86,10 +56,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::thread> closers;
   uint64_t next_token = 1;
   int ops = 0;
+  fuzz::HostWriter writer(host.get());
   while (!in.done() && ++ops <= 64) {
     switch (in.U8()) {
       case 0:
-        host->Write(in.Bytes(in.U16()));
+        writer.Write(in.Bytes(in.U16()));
         break;
       case 1: {
         const uint32_t status = in.U32();
@@ -115,7 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           if (returned > s->out.size()) __builtin_trap();
           s->ended.store(true);
         });
-        AwaitSendFrame(host.get(), s->ended);
+        fuzz::AwaitFrame(host.get(), FLTSIM_SEND, s->ended);
         sends.push_back(std::move(send));
         break;
       }
