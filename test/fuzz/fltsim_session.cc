@@ -3,15 +3,19 @@
 // over the real frame reader, wire codec, port engine and mailslot engine; only the socket is
 // replaced by a stream that checks every frame the host sends back. A small driver (written
 // here against fltKernel.h, like any driver) serves "\FuzzPort": echo in MessageNotify, and
-// FltSendMessage when the input asks. The worker pool is shut down before the first run, so
-// ConnectNotify, MessageNotify and DisconnectNotify run inline: a run is deterministic.
-// Input: ops until the input ends (op % 4).
+// FltSendMessage when the input asks. The host's worker pool is shut down before the first
+// run, so ConnectNotify, MessageNotify and DisconnectNotify run inline and a run is
+// deterministic; op 4 serves the streams opened after it from a live pool instead, as
+// fltsim-host does, so that a client that does not wait (GET or close while its CONNECT
+// runs) meets the host's races.
+// Input: ops until the input ends (op % 5).
 //   0 s:u8 len:u16 bytes   stream s % 4 receives these bytes (a new stream if s was closed)
 //   1 s:u8                 stream s % 4 closes (CloseHandle; DisconnectNotify)
 //   2 len:u8 cap:u16       the driver sends len bytes on the newest connection, with a reply
 //                          buffer of cap bytes (0xFFFF: none), on a thread; message ids count
 //                          up from 1 per connection
 //   3                      the driver closes the newest connection's client port
+//   4                      streams opened from now on are served by a live worker pool
 // Checks (sanitizers aside): every frame the host sends fits in FLTSIM_MAX_FRAME; a completion
 // carries exactly Information bytes on success and none on failure, never more than the
 // request's buffer; every sender returns once the streams are closed.
@@ -133,7 +137,9 @@ class CheckedStream : public Stream {
   void Requested(uint16_t type, const uint8_t* body, size_t size, uint64_t tag) {
     if ((type != FLTSIM_GET && type != FLTSIM_MS_READ) || size != sizeof(FLTSIM_GET_BODY)) return;
     std::lock_guard<std::mutex> lock(mu_);
-    buffers_.emplace(tag, WireLe32(body));  // a duplicate tag keeps the pending request's size
+    // A duplicate of a pending tag is refused at once, and its refusal forgets the tag: the
+    // pending request's completion then goes unchecked rather than checked against a wrong size.
+    buffers_.emplace(tag, WireLe32(body));
   }
   void SendFrame(uint16_t type, uint64_t tag, const void* part1, size_t size1,
                  const void* /*part2*/, size_t size2) override {
@@ -155,7 +161,7 @@ class CheckedStream : public Stream {
     auto it = buffers_.find(tag);
     if (it == buffers_.end()) return;  // refused at once (e.g. before CONNECT): no buffer known
     if (status == 0 && information > it->second) __builtin_trap();
-    if (status != 0xC0000023) buffers_.erase(it);  // BUFFER_TOO_SMALL leaves a GET pending
+    buffers_.erase(it);  // completed, whatever the status; the tag may be used again
   }
   void Drop(const std::string&) override { dropped_ = true; }
   const PeerIdentity& peer() const override { return peer_; }
@@ -217,16 +223,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzInput in(data, size);
   std::unique_ptr<Client> clients[4];
   std::vector<std::thread> senders;
+  std::unique_ptr<WorkerPool> live_pool;  // this run's, once op 4 asks for it
+  HostContext context = host.context;
   int ops = 0;
   while (!in.done() && ++ops <= 64) {
-    switch (in.U8() % 4) {
+    switch (in.U8() % 5) {
       case 0: {
         std::unique_ptr<Client>& c = clients[in.U8() % 4];
         const std::vector<uint8_t> bytes = in.Bytes(in.U16());
         if (!c) {
           c = std::make_unique<Client>();
           c->stream = std::make_shared<CheckedStream>(next_stream_id++);
-          c->session = std::make_shared<Session>(host.context, c->stream);
+          c->session = std::make_shared<Session>(context, c->stream);
         }
         Feed(c, bytes);
         break;
@@ -266,9 +274,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 3:
         if (DriverConn* conn = Newest()) FltCloseClientPort(g_driver->filter, &conn->client_port);
         break;
+      case 4:
+        if (!live_pool) live_pool = std::make_unique<WorkerPool>();
+        context.pool = live_pool.get();
+        break;
     }
   }
   for (auto& c : clients) Close(c);  // every handle closes: every sender is released
+  if (live_pool) live_pool->Shutdown();  // its DisconnectNotify calls have all returned
   for (auto& t : senders) t.join();
   std::lock_guard<std::mutex> lock(g_driver->mu);
   g_driver->conns.clear();

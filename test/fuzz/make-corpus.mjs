@@ -224,7 +224,8 @@ const seeds = {
     'seed-error': cat(u8(5), 'error status=0xC01C0013 message=filter%20not%20found'),
   }),
 
-  // ops: 0 stream bytes, 1 close stream, 2 driver sends, 3 driver closes its client port.
+  // ops: 0 stream bytes, 1 close stream, 2 driver sends, 3 driver closes its client port,
+  // 4 a live worker pool for the streams opened after it.
   fltsim_session: () => {
     const feed = (stream, ...frames) => {
       const b = cat(...frames);
@@ -261,6 +262,13 @@ const seeds = {
         feed(0, hello(KIND.PORT), connect('\\FuzzPort')),
       ),
       'seed-refused-connect': cat(feed(3, hello(KIND.PORT), connect('\\FuzzPort', Buffer.from([0xff, 1])), connect('\\NoSuchPort'))),
+      'seed-live-pool-no-waiting': cat(
+        u8(4),
+        feed(0, hello(KIND.PORT), connect('\\FuzzPort'), frame(T.GET, 2, u32(64), u32(0)), frame(T.SEND, 3, u32(8), u32(0), 'abcd')),
+        u8(2), u8(5), u16(32),
+        feed(1, hello(KIND.PORT), connect('\\FuzzPort')),
+        u8(1), u8(1),
+      ),
     };
   },
 

@@ -34,6 +34,14 @@ uint32_t Count(const posix::ControlReply& reply) {
   return reply.U32("count", &n) ? n : 0;
 }
 
+// A listing call into a list that already holds one entry; how many it holds afterwards.
+template <typename Info, typename Call>
+size_t List(core::Status* s, Call call) {
+  std::vector<Info> out(1);
+  *s = call(&out);
+  return out.size();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -55,24 +63,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   core::Status s;
   size_t got = 0;
   switch (which) {
-    case 0: {
-      std::vector<core::FilterInfo> out(1);
-      s = core::ListFilters(ctx, &out);
-      got = out.size();
+    case 0:
+      got = List<core::FilterInfo>(&s, [&](auto* out) { return core::ListFilters(ctx, out); });
       break;
-    }
-    case 1: {
-      std::vector<core::InstanceInfo> out(1);
-      s = core::ListInstances(ctx, u"fltport", &out);
-      got = out.size();
+    case 1:
+      got = List<core::InstanceInfo>(&s, [&](auto* out) { return core::ListInstances(ctx, u"fltport", out); });
       break;
-    }
-    case 2: {
-      std::vector<core::VolumeInfo> out(1);
-      s = core::ListVolumes(ctx, &out);
-      got = out.size();
+    case 2:
+      got = List<core::VolumeInfo>(&s, [&](auto* out) { return core::ListVolumes(ctx, out); });
       break;
-    }
     case 3: {
       std::u16string created = u"stale";
       s = core::AttachFilter(ctx, u"fltport", u"C:", u"", &created);
