@@ -8,7 +8,7 @@
 #
 #   bash native/cmake/run-fuzz.sh [TARGET...]     (default: every target)
 #
-# Env: FLTPORT_FUZZ_SECONDS  time per target (default 8: what CI spends; raise it locally)
+# Env: FLTPORT_FUZZ_SECONDS  time per target (default 6: what CI spends; raise it locally)
 #      FLTPORT_FUZZ_JOBS     targets run at once (default 2: shared 2-core machines)
 #      FLTPORT_FUZZ_ARGS     more libFuzzer flags for every target (e.g. -max_len=65536)
 #      FLTPORT_JUNIT_OUT     JUnit report for .ci/run, one case per target
@@ -19,7 +19,7 @@ set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 build="$root/build/fuzz"
-seconds="${FLTPORT_FUZZ_SECONDS:-8}"
+seconds="${FLTPORT_FUZZ_SECONDS:-6}"
 jobs="${FLTPORT_FUZZ_JOBS:-2}"
 extra_args=(${FLTPORT_FUZZ_ARGS:-})
 cc="${CC:-clang}"
