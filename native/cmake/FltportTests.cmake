@@ -33,3 +33,26 @@ include([==[${FLTPORT_DISCOVER_CASES_SCRIPT}]==])
 ")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${include_file}")
 endfunction()
+
+# fltport_add_fuzz_target(<name> SOURCES <files...> [LIBS <targets...>])
+#
+# A libFuzzer executable fuzz_<name> from test/fuzz/<name>.cc (FLTPORT_FUZZ=ON, clang), and a
+# dependency of the `fltport_fuzz` target that builds them all. Seeds live in
+# test/fuzz/corpus/<name>/; native/cmake/run-fuzz.sh runs each target for a bounded time.
+function(fltport_add_fuzz_target name)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "" "SOURCES;LIBS")
+  if(NOT ARG_SOURCES)
+    message(FATAL_ERROR "fltport_add_fuzz_target(${name}): SOURCES is required")
+  endif()
+  add_executable(fuzz_${name} ${ARG_SOURCES})
+  target_include_directories(fuzz_${name} PRIVATE "${FLTPORT_TEST_HARNESS_DIR}")
+  target_link_libraries(fuzz_${name} PRIVATE ${ARG_LIBS})
+  target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer)
+  if(COMMAND fltport_target_warnings)
+    fltport_target_warnings(fuzz_${name})
+  endif()
+  if(NOT TARGET fltport_fuzz)
+    add_custom_target(fltport_fuzz)
+  endif()
+  add_dependencies(fltport_fuzz fuzz_${name})
+endfunction()

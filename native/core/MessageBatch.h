@@ -74,8 +74,9 @@ class MessageBatch {
   static constexpr size_t kMaxBytes = size_t(1) << 31;
   bool Fits(size_t length) const { return length <= kMaxBytes && bytes_.size() <= kMaxBytes - length; }
   // Whether a payload of `length` bytes can be appended, with the padding that keeps the
-  // next payload 8-aligned (AppendMessage, AppendRead).
-  bool FitsPayload(size_t length) const { return Fits(length + 7); }
+  // next payload 8-aligned (AppendMessage, AppendRead). `length` is checked on its own first:
+  // near SIZE_MAX, length + 7 wraps to a small number that would fit.
+  bool FitsPayload(size_t length) const { return length <= kMaxBytes && Fits(length + 7); }
 
   bool empty() const {
     return messages_.empty() && replies_.empty() && reads_.empty() && faults_.empty();

@@ -296,7 +296,7 @@ Status MailslotBackendPosix::OnReadComplete(Frame& frame) {
     reads_.erase(frame.tag);
   }
   if (nt == core::nt::kSuccess) {
-    if (!batch_->Fits(information)) FlushBatch();
+    if (!batch_->FitsPayload(information)) FlushBatch();
     batch_->AppendRead(read.token, Status::Ok(), frame.data(8), information);
     return Status::Ok();
   }

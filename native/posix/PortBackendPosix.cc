@@ -428,7 +428,7 @@ Status PortBackendPosix::OnGetComplete(Frame& frame) {
         return Status::Protocol("GET_COMPLETE wrote " + std::to_string(information) +
                                 " bytes into a " + std::to_string(slot.size) + "-byte buffer");
       }
-      if (!batch_->Fits(information)) FlushBatch(/*force=*/true);
+      if (!batch_->FitsPayload(information)) FlushBatch(/*force=*/true);
       const bool delivered = batch_->AppendMessage(frame.data(8), information);
       if (!delivered) {
         batch_->AppendFault(0, Status::Protocol("receive completed with " +

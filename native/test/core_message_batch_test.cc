@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "BatchLinger.h"
@@ -181,6 +182,26 @@ void TestOnlySuccessfulReplyOutcomesLinger() {
   ExpectTrue(!none.holding(), "linger 0 never holds");
 }
 
+// Found by test/fuzz/core_message_batch.cc: FitsPayload(length) added the padding before
+// checking, so a length near SIZE_MAX wrapped to a few bytes and "fit"; AppendRead then grew
+// the buffer by the wrapped size and copied `length` bytes into it.
+void TestPayloadSizeChecksDoNotWrap() {
+  MessageBatch b;
+  for (size_t length : {SIZE_MAX, SIZE_MAX - 6, SIZE_MAX - 7, MessageBatch::kMaxBytes + 1}) {
+    ExpectTrue(!b.FitsPayload(length), "!b.FitsPayload(" + std::to_string(length) + ")");
+    ExpectTrue(!b.Fits(length), "!b.Fits(" + std::to_string(length) + ")");
+  }
+  ExpectTrue(b.FitsPayload(MessageBatch::kMaxBytes - 7), "b.FitsPayload(kMaxBytes - 7)");
+  ExpectTrue(!b.FitsPayload(MessageBatch::kMaxBytes - 6), "!b.FitsPayload(kMaxBytes - 6)");
+  // The read is refused before its bytes are touched (there are none behind this pointer).
+  static const uint8_t one = 0;
+  b.AppendRead(7, Status::Ok(), &one, SIZE_MAX - 6);
+  ExpectEq(b.reads().size(), size_t(1), "b.reads().size()");
+  ExpectEq(b.reads()[0].length, 0u, "b.reads()[0].length");
+  ExpectTrue(!b.reads()[0].status.ok(), "!b.reads()[0].status.ok()");
+  ExpectEq(b.bytes().size(), size_t(0), "b.bytes().size()");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -192,5 +213,6 @@ int main(int argc, char** argv) {
                                  {"reply_read_and_fault_outcomes", &TestReplyReadAndFaultOutcomes},
                                  {"fits_bounds_one_batch", &TestFitsBoundsOneBatch},
                                  {"only_successful_reply_outcomes_linger", &TestOnlySuccessfulReplyOutcomesLinger},
+                                 {"payload_size_checks_do_not_wrap", &TestPayloadSizeChecksDoNotWrap},
                              });
 }

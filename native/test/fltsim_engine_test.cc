@@ -392,6 +392,31 @@ void TestUserCloseCallsDisconnectNotifyOnceThenFreesSlot() {
   ConnectOk(sim, "\\P");
 }
 
+// Found by test/fuzz/fltsim_session: the engine kept a weak_ptr to every connection ever
+// made (only a connection listing swept them), and an expired weak_ptr still holds the
+// make_shared allocation, so a client that connects and closes in a loop grew the host
+// without bound.
+void TestClosedConnectionsAreForgotten() {
+  Sim sim;
+  PortOk(sim, "\\P", 1);
+  PortEngine& ports = sim.kernel.ports();
+  uint64_t first = 0;
+  for (int i = 0; i < 1000; ++i) {
+    Connected c = ConnectOk(sim, "\\P");
+    if (i == 0) first = c.id;
+    ports.CloseUser(c.conn);
+  }
+  ExpectTrue(ports.RememberedConnections() <= 1, "records of dead connections are swept, got " +
+                                                     std::to_string(ports.RememberedConnections()));
+  // A forgotten connection still reports its final state.
+  ConnectionInfo info;
+  ExpectTrue(ports.GetConnection(first, &info), "GetConnection(first)");
+  ExpectTrue(info.state == ConnectionState::kDisconnected && info.user_closed && info.driver_closed,
+             "the first connection is closed on both sides");
+  Connected live = ConnectOk(sim, "\\P");
+  ExpectEq(ports.NewestConnectionId(), live.id, "the live connection is still known");
+}
+
 void TestCloseClientPortToleratesNullAndStaleCopies() {
   Sim sim;
   DriverPort* port = PortOk(sim, "\\P");
@@ -752,6 +777,7 @@ int main(int argc, char** argv) {
           {"close.communication_port", &TestCloseCommunicationPortKeepsConnections},
           {"close.user_close_notify_once", &TestUserCloseCallsDisconnectNotifyOnceThenFreesSlot},
           {"close.client_port_null_and_stale", &TestCloseClientPortToleratesNullAndStaleCopies},
+          {"close.dead_connections_forgotten", &TestClosedConnectionsAreForgotten},
           {"close.unload", &TestUnloadDisconnectsEverything},
           {"close.deleting_object", &TestConnectWhileFilterTornDown},
           {"reply.rules", &TestReplyRules},

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 #include "ControlText.h"
 #include "CurrentProcess.h"
@@ -467,6 +468,7 @@ uint32_t PortEngine::Connect(const std::u16string& name, const uint8_t* context,
     conn->next_message_id = opts.first_message_id;
     conn->client_port = HandleTable::Global().Insert(conn);
     port->connections.push_back(conn);
+    ForgetDeadConnectionsLocked();
     all_connections_.emplace(conn->id, conn);
     NotifyStateChangedLocked();
   }
@@ -788,9 +790,23 @@ uint64_t PortEngine::NewestConnectionId() {
   return newest;
 }
 
+size_t PortEngine::RememberedConnections() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return all_connections_.size();
+}
+
 // ------------------------------------------------------------------------------------------
 // Internals
 // ------------------------------------------------------------------------------------------
+
+void PortEngine::ForgetDeadConnectionsLocked() {
+  // A connection nobody holds has reached its final state, which SnapshotLocked reports
+  // without a record. Connects are rare next to messages: a sweep each time keeps the map
+  // at the live connections plus those that died since the last connect.
+  for (auto it = all_connections_.begin(); it != all_connections_.end();) {
+    it = it->second.expired() ? all_connections_.erase(it) : std::next(it);
+  }
+}
 
 void PortEngine::PumpLocked(Connection& conn, Completions* done) {
   if (conn.state != ConnectionState::kConnected) return;

@@ -228,6 +228,9 @@ class PortEngine {
                          Deadline deadline);
   // The newest live connection (highest id), or 0.
   uint64_t NewestConnectionId();
+  // How many connections the engine keeps a record of: the live ones and those that died
+  // since the last connect (tests check that dead ones do not pile up).
+  size_t RememberedConnections();
 
  private:
   struct Completion {
@@ -250,6 +253,8 @@ class PortEngine {
   bool SnapshotLocked(uint64_t id, ConnectionInfo* info) const;
   std::shared_ptr<Connection> FindConnectionLocked(uint64_t id) const;
   void NotifyStateChangedLocked();
+  // Drops the records of connections nobody holds any more (on every connect).
+  void ForgetDeadConnectionsLocked();
 
   // Outside mu_.
   void Deliver(Completions* done);
@@ -264,7 +269,9 @@ class PortEngine {
   std::unordered_map<std::u16string, std::shared_ptr<ServerPort>> namespace_;  // by key
   std::vector<std::shared_ptr<ServerPort>> ports_;  // every port not yet fully gone
   std::vector<std::shared_ptr<Filter>> filters_;
-  // Every connection still referenced by someone (session, driver handle, port slot).
+  // Every connection still referenced by someone (session, driver handle, port slot), and
+  // dead ones until the next connect sweeps them: an expired weak_ptr still holds the
+  // make_shared allocation.
   std::map<uint64_t, std::weak_ptr<Connection>> all_connections_;
   uint64_t next_port_id_ = 1;
   uint64_t next_connection_id_ = 1;
