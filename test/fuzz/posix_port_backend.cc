@@ -13,9 +13,13 @@
 //                         is registered before the next op
 //   3 n:u8                the client consumed n messages
 //   4                     Close() on a worker thread (the host may then answer CANCEL)
-// Tags: GET slot i is 1 + i; replies are 1<<40 + k; sends 2<<40 + k.
+//   5 in:u8 cap:u16 null:u8  SendAsync from this thread (its SEND frame is written before the
+//                         next op; the outcome comes in a batch, as a one-shot completion)
+// Tags: GET slot i is 1 + i; replies are 1<<40 + k; sends 2<<40 + k (blocking) or the async
+// range (PortBackendPosix.h).
 // At the end the host closes its end; the backend must stop exactly once (OnStopped), with no
-// batch after it, settle every send, and answer each reply token at most once.
+// batch after it, settle every blocking send, answer each reply and async send it took
+// exactly once (and one it refused never), and never return more bytes than were asked for.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -55,6 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::unique_ptr<Send>> sends;
   std::vector<std::thread> closers;
   uint64_t next_token = 1;
+  std::map<uint64_t, uint32_t> taken;  // token -> output capacity (replies: 0)
   int ops = 0;
   fuzz::HostWriter writer(host.get());
   while (!in.done() && ++ops <= 64) {
@@ -66,7 +71,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const uint32_t status = in.U32();
         const std::vector<uint8_t> payload(in.U8(), 0xA5);
         const uint64_t token = next_token++;
-        backend->Reply(token, token, static_cast<int32_t>(status), payload.data(), payload.size());
+        if (backend->Reply(token, token, static_cast<int32_t>(status), payload.data(), payload.size()).ok()) {
+          taken[token] = 0;
+        }
         break;
       }
       case 2: {
@@ -98,6 +105,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         closers.emplace_back([b] { b->Close(); });
         break;
       }
+      case 5: {
+        const std::vector<uint8_t> input(in.U8(), 0x3C);
+        const uint32_t cap = in.U16();
+        const uint8_t null = in.U8();
+        const uint64_t token = next_token++;
+        const bool out_null = (null & 2) != 0;
+        if (backend->SendAsync(token, (null & 1) ? nullptr : input.data(),
+                               static_cast<uint32_t>(input.size()), out_null ? 0 : cap, out_null).ok()) {
+          taken[token] = out_null ? 0 : cap;
+        }
+        break;
+      }
       default:
         break;
     }
@@ -110,7 +129,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (events.stopped() != 1 || events.contract_violations() != 0) __builtin_trap();
   std::map<uint64_t, int> outcomes;
   for (const auto& r : events.Replies()) {
-    if (r.token == 0 || r.token >= next_token || ++outcomes[r.token] > 1) __builtin_trap();
+    if (taken.count(r.token) == 0 || ++outcomes[r.token] > 1) __builtin_trap();
+  }
+  for (const auto& r : events.Reads()) {
+    const auto it = taken.find(r.token);
+    if (it == taken.end() || ++outcomes[r.token] > 1 || r.bytes.size() > it->second) __builtin_trap();
+  }
+  for (const auto& [token, cap] : taken) {
+    if (outcomes[token] != 1) __builtin_trap();  // everything taken is answered, once
   }
   for (uint32_t offset : events.Offsets()) {
     if (offset % 8 != 0) __builtin_trap();
