@@ -81,6 +81,14 @@ struct Session {
   void Complete(uint64_t tag, uint32_t status, uint32_t info, const Bytes& data = {}) {
     host->Send(FLTSIM_GET_COMPLETE, tag, CompletionBody(status, info, data));
   }
+  // The client replies (token, message id); the host takes the REPLY and answers it.
+  bool ReplyAnswered(uint64_t token, uint64_t id, uint32_t status) {
+    port->Reply(token, id, 0, nullptr, 0);
+    Frame r;
+    if (!host->ReadType(FLTSIM_REPLY, &r)) return false;
+    host->Send(FLTSIM_REPLY_RESULT, r.tag, StatusBody(status));
+    return true;
+  }
   void Deliver(uint64_t tag, uint64_t id, const Bytes& payload, uint32_t reply_length = 0) {
     const Bytes m = MessageBytes(reply_length, id, payload);
     Complete(tag, kSuccess, uint32_t(m.size()), m);
@@ -415,10 +423,7 @@ void TestSuccessfulReplyOutcomesRideWithTheNextBatch() {
   PortOptions o = Options(1);
   o.outcome_linger_ms = 200;
   ExpectTrue(s.Open(o), "open");
-  s.port->Reply(1, 5, 0, nullptr, 0);
-  Frame r;
-  ExpectTrue(s.host->ReadType(FLTSIM_REPLY, &r), "REPLY");
-  s.host->Send(FLTSIM_REPLY_RESULT, r.tag, StatusBody(kSuccess));
+  ExpectTrue(s.ReplyAnswered(1, 5, kSuccess), "REPLY answered");
   ExpectTrue(!s.events.WaitReplies(1, 50), "the outcome waits");
   s.Deliver(s.gets[0].tag, 6, {1, 2});
   ExpectTrue(s.events.WaitMessages(1), "message");
@@ -426,21 +431,15 @@ void TestSuccessfulReplyOutcomesRideWithTheNextBatch() {
   ExpectEq(s.events.Replies().size(), size_t(1), "with the outcome");
 
   // Nothing follows: the outcome leaves on its own after the linger.
-  s.port->Reply(2, 6, 0, nullptr, 0);
-  Frame r2;
-  ExpectTrue(s.host->ReadType(FLTSIM_REPLY, &r2), "second REPLY");
   const auto sent = std::chrono::steady_clock::now();
-  s.host->Send(FLTSIM_REPLY_RESULT, r2.tag, StatusBody(kSuccess));
+  ExpectTrue(s.ReplyAnswered(2, 6, kSuccess), "second REPLY answered");
   ExpectTrue(s.events.WaitReplies(2), "second outcome");
   const auto waited = std::chrono::steady_clock::now() - sent;
   ExpectTrue(waited >= std::chrono::milliseconds(150), "it lingered");
   ExpectEq(s.events.BatchCount(), size_t(2), "in a batch of its own");
 
   // A failed outcome is news: no linger.
-  s.port->Reply(3, 7, 0, nullptr, 0);
-  Frame r3;
-  ExpectTrue(s.host->ReadType(FLTSIM_REPLY, &r3), "third REPLY");
-  s.host->Send(FLTSIM_REPLY_RESULT, r3.tag, StatusBody(0xC01C0020));
+  ExpectTrue(s.ReplyAnswered(3, 7, 0xC01C0020), "third REPLY answered");
   ExpectTrue(s.events.WaitReplies(3, 100), "a failed outcome at once");
   s.port->Close();
   ExpectEq(s.events.contract_violations(), 0, "callback contract");
@@ -475,10 +474,7 @@ void TestCloseFlushesALingeringOutcome() {
   PortOptions o = Options(1);
   o.outcome_linger_ms = 60000;
   ExpectTrue(s.Open(o), "open");
-  s.port->Reply(1, 5, 0, nullptr, 0);
-  Frame r;
-  ExpectTrue(s.host->ReadType(FLTSIM_REPLY, &r), "REPLY");
-  s.host->Send(FLTSIM_REPLY_RESULT, r.tag, StatusBody(kSuccess));
+  ExpectTrue(s.ReplyAnswered(1, 5, kSuccess), "REPLY answered");
   ExpectTrue(!s.events.WaitReplies(1, 50), "the outcome waits");
   std::thread host_side([&] {
     Frame cancel;
