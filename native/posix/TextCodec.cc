@@ -37,43 +37,53 @@ void AppendUtf8(std::string* out, char32_t cp) {
 
 }  // namespace
 
+// The WHATWG Encoding Standard's UTF-8 decoder, so that a name decoded here reads the same
+// as one decoded by TextDecoder in JS: each maximal subpart of an ill-formed sequence becomes
+// one U+FFFD, and the byte that broke a sequence is decoded again on its own.
 std::u16string TextCodec::Utf8ToUtf16(const std::string& utf8) {
   std::u16string out;
   out.reserve(utf8.size());
   const auto* s = reinterpret_cast<const uint8_t*>(utf8.data());
   const size_t n = utf8.size();
-  size_t i = 0;
-  while (i < n) {
+  char32_t cp = 0;
+  int needed = 0, seen = 0;
+  uint8_t lower = 0x80, upper = 0xBF;
+  for (size_t i = 0; i < n;) {
     const uint8_t b = s[i];
-    size_t len;
-    char32_t cp;
-    char32_t min;
-    if (b < 0x80) {
-      out.push_back(b);
+    if (needed == 0) {
       ++i;
-      continue;
-    } else if ((b & 0xE0) == 0xC0) {
-      len = 2, cp = b & 0x1F, min = 0x80;
-    } else if ((b & 0xF0) == 0xE0) {
-      len = 3, cp = b & 0x0F, min = 0x800;
-    } else if ((b & 0xF8) == 0xF0) {
-      len = 4, cp = b & 0x07, min = 0x10000;
-    } else {
-      AppendUtf16(&out, kReplacement);
-      ++i;
+      if (b < 0x80) {
+        out.push_back(b);
+      } else if (b >= 0xC2 && b <= 0xDF) {
+        needed = 1, cp = b & 0x1F;
+      } else if (b >= 0xE0 && b <= 0xEF) {
+        if (b == 0xE0) lower = 0xA0;  // no overlong 3-byte forms
+        if (b == 0xED) upper = 0x9F;  // no surrogates
+        needed = 2, cp = b & 0x0F;
+      } else if (b >= 0xF0 && b <= 0xF4) {
+        if (b == 0xF0) lower = 0x90;  // no overlong 4-byte forms
+        if (b == 0xF4) upper = 0x8F;  // nothing above U+10FFFF
+        needed = 3, cp = b & 0x07;
+      } else {
+        AppendUtf16(&out, kReplacement);  // C0, C1, F5..FF, or a stray continuation byte
+      }
       continue;
     }
-    size_t k = 1;
-    for (; k < len && i + k < n && (s[i + k] & 0xC0) == 0x80; ++k) cp = (cp << 6) | (s[i + k] & 0x3F);
-    if (k < len || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      // Consume the maximal ill-formed prefix as one replacement, then resync.
+    if (b < lower || b > upper) {
+      // The sequence so far is one replacement; `b` starts over (not consumed).
+      needed = seen = 0, cp = 0, lower = 0x80, upper = 0xBF;
       AppendUtf16(&out, kReplacement);
-      i += k;
       continue;
     }
-    AppendUtf16(&out, cp);
-    i += len;
+    ++i;
+    lower = 0x80, upper = 0xBF;
+    cp = (cp << 6) | (b & 0x3F);
+    if (++seen == needed) {
+      AppendUtf16(&out, cp);
+      needed = seen = 0, cp = 0;
+    }
   }
+  if (needed != 0) AppendUtf16(&out, kReplacement);  // cut short by the end
   return out;
 }
 

@@ -138,10 +138,30 @@ void TestTextCodec() {
              "1-4 byte sequences");
   ExpectEq(TextCodec::Utf16ToUtf8(u"a\u00e9\u20ac\U0001F600"), std::string("a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"),
            "back");
-  ExpectTrue(TextCodec::Utf8ToUtf16("\xFF" "a") == u"\uFFFDa", "invalid lead byte");
-  ExpectTrue(TextCodec::Utf8ToUtf16("\xC3") == u"\uFFFD", "truncated at the end");
-  ExpectTrue(TextCodec::Utf8ToUtf16("\xC0\xAF") == u"\uFFFD", "overlong");
-  ExpectTrue(TextCodec::Utf8ToUtf16("\xED\xA0\x80") == u"\uFFFD", "encoded surrogate");
+  // Ill-formed input decodes as Node's TextDecoder decodes it (WHATWG: one U+FFFD per maximal
+  // subpart); each expected string was printed by `new TextDecoder().decode(bytes)`.
+  struct Case {
+    const char* bytes;
+    std::u16string decoded;
+    const char* what;
+  };
+  const Case cases[] = {
+      {"\xFF" "a", u"\uFFFDa", "invalid lead byte"},
+      {"\xC3", u"\uFFFD", "truncated at the end"},
+      {"\xC0\xAF", u"\uFFFD\uFFFD", "overlong: C0 is never a lead byte"},
+      {"\xED\xA0\x80", u"\uFFFD\uFFFD\uFFFD", "encoded surrogate"},
+      {"\xE0\x80\x80", u"\uFFFD\uFFFD\uFFFD", "overlong 3-byte form"},
+      {"\xF4\x90\x80\x80", u"\uFFFD\uFFFD\uFFFD\uFFFD", "above U+10FFFF"},
+      {"\xE2\x82", u"\uFFFD", "one subpart cut short"},
+      {"\xE2\x82" "A", u"\uFFFDA", "the byte that broke it is decoded again"},
+      {"\xF0\x9F\x98", u"\uFFFD", "4-byte form cut short"},
+      {"\x80\x80", u"\uFFFD\uFFFD", "stray continuation bytes"},
+      {"\xF8\x88\x80\x80\x80", u"\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD", "5-byte form"},
+      {"a\xE2(\xA1", u"a\uFFFD(\uFFFD", "mixed"},
+  };
+  for (const Case& c : cases) {
+    ExpectTrue(TextCodec::Utf8ToUtf16(c.bytes) == c.decoded, c.what);
+  }
   ExpectEq(TextCodec::Utf16ToUtf8(std::u16string(1, char16_t(0xD800))), std::string("\xEF\xBF\xBD"),
            "lone surrogate");
 }
