@@ -264,6 +264,8 @@ describe('malformed frames drop their stream only', () => {
       ['port.create name=\\X bogus=1', /bogus: unknown argument for port.create/],
       ['send conn=1 conn=2', /duplicate key conn/],
       ['option name=zero_timeout value=sometimes', /invalid value 'sometimes'/],
+      // A u64 beyond int64 used to wrap into "wait forever", blocking the control session.
+      ['conn.wait id=newest timeout=18446744073709551615', /timeout: at most 3600000 ms/],
     ];
     for (const [line, message] of cases) {
       const r = await ctl.command(line);

@@ -177,6 +177,12 @@ void RegisterHostVerbs(ControlRegistry* registry, SimKernel* kernel, HostedFilte
       "[waiters=N] [slot=0|1] [timeout=<ms>]",
       [kernel](const ControlLine& command) {
         ArgsAllowed(command, {"id", "state", "gets", "min_gets", "senders", "waiters", "slot", "timeout"});
+        // Bounded: a control session blocked here answers nothing else until the wait ends.
+        constexpr uint64_t kMaxWaitMs = 3600 * 1000;
+        const uint64_t timeout_ms = ArgU64(command, "timeout", 5000);
+        if (timeout_ms > kMaxWaitMs) {
+          throw ControlFailure{nt::kInvalidParameter, "timeout: at most 3600000 ms (one hour)"};
+        }
         const uint64_t id = ConnectionArg(command, kernel->ports());
         const std::string state = ArgString(command, "state", "");
         if (!state.empty() && state != "connected" && state != "disconnected") {
@@ -192,7 +198,6 @@ void RegisterHostVerbs(ControlRegistry* registry, SimKernel* kernel, HostedFilte
         const uint64_t senders = ArgU64(command, "senders", 0);
         const uint64_t waiters = ArgU64(command, "waiters", 0);
         const bool slot = ArgBool(command, "slot", false);
-        const uint64_t timeout_ms = ArgU64(command, "timeout", 5000);
         ConnectionInfo last;
         bool met = kernel->ports().WaitForConnection(
             id,
