@@ -1418,6 +1418,25 @@ FpsTestFinalize (
     FltDeletePushLock( &FpsTest.TestLock );
 }
 
+static
+BOOLEAN
+FpspTestIsRunIdCommand (
+    _In_reads_bytes_(InputLength) PFPS_CONTROL_HEADER Input,
+    _In_ ULONG InputLength
+    )
+/*++
+
+Routine Description:
+
+    Whether a CANCEL_RUN or RELEASE_RUN request has exactly the FPS_CMD_TEST_RUN_ID layout
+    (its size, and Reserved zero).
+
+--*/
+{
+    return (BOOLEAN)(InputLength == sizeof( FPS_CMD_TEST_RUN_ID ) &&
+                     ((const FPS_CMD_TEST_RUN_ID *)Input)->Reserved == 0);
+}
+
 NTSTATUS
 FpsTestDispatch (
     _In_ PFPS_CONNECTION Caller,
@@ -1493,8 +1512,7 @@ Routine Description:
 
         case FpsCmdTestCancelRun:
 
-            if (InputLength != sizeof( FPS_CMD_TEST_RUN_ID ) ||
-                ((const FPS_CMD_TEST_RUN_ID *)Input)->Reserved != 0) {
+            if (!FpspTestIsRunIdCommand( Input, InputLength )) {
 
                 return STATUS_INVALID_PARAMETER;
             }
@@ -1519,8 +1537,7 @@ Routine Description:
 
         case FpsCmdTestReleaseRun:
 
-            if (InputLength != sizeof( FPS_CMD_TEST_RUN_ID ) ||
-                ((const FPS_CMD_TEST_RUN_ID *)Input)->Reserved != 0) {
+            if (!FpspTestIsRunIdCommand( Input, InputLength )) {
 
                 return STATUS_INVALID_PARAMETER;
             }
